@@ -18,7 +18,9 @@ func SplitWords(s string) []string {
 	}
 }
 
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' }
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'
+}
 
 // NextWord returns the first word of s (ap_getword_conf) and the rest.
 // ok is false when s holds only whitespace.

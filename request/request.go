@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/netip"
+	"os"
 
 	"plume/directives"
 )
@@ -42,6 +43,10 @@ type Request struct {
 	Filename string
 	PathInfo string
 	Finfo    fs.FileInfo
+	// File is the file the walk opened and checked (symlink policy
+	// included); handlers serve this descriptor, never a fresh open of
+	// Filename, so there is no time-of-check/time-of-use gap. May be nil.
+	File *os.File
 
 	ContentType     string
 	ContentLanguage []string
