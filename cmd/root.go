@@ -6,6 +6,7 @@ package cmd
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -41,7 +42,13 @@ func NewRoot() *cobra.Command {
 
 // Execute runs the command line and returns the process exit code.
 func Execute() int {
-	root := NewRoot()
+	return run(NewRoot(), os.Args[1:], os.Stderr)
+}
+
+// run executes root with args and maps the outcome to an exit code,
+// printing a returned error (never usage) to stderr.
+func run(root *cobra.Command, args []string, stderr io.Writer) int {
+	root.SetArgs(args)
 	err := root.Execute()
 	if err == nil {
 		return 0
@@ -49,10 +56,10 @@ func Execute() int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil {
-			fmt.Fprintln(os.Stderr, ee.err)
+			fmt.Fprintln(stderr, ee.err)
 		}
 		return ee.code
 	}
-	fmt.Fprintln(os.Stderr, err)
+	fmt.Fprintf(stderr, "%s: %v\n", argv0(), err)
 	return 1
 }

@@ -15,6 +15,11 @@ type Config struct {
 	VHosts   []*Server
 	Listen   []Listen
 	Warnings []parser.Warning
+	byServer map[*directives.Server]*Server // for ServerOf; filled by Build
+
+	// Options are the parser options Load used; the walk parses .htaccess
+	// files with them.
+	Options parser.Options
 }
 
 // Listen is one Listen directive.
@@ -90,4 +95,14 @@ type Server struct {
 type VHostAddr struct {
 	Host string
 	Port int
+}
+
+// ServerOf returns the model server built from s (the main server or a
+// virtual host as package directives sees it, e.g. request.Request.Server),
+// or Main when s is unknown.
+func (c *Config) ServerOf(s *directives.Server) *Server {
+	if v, ok := c.byServer[s]; ok {
+		return v
+	}
+	return c.Main
 }

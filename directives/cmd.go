@@ -33,6 +33,10 @@ type Config struct {
 	// Ignored counts directives of modules Plume does not implement that
 	// the config uses, by module identifier.
 	Ignored map[string]int
+	// Unsupported lists those directives in file order.
+	Unsupported []IgnoredDirective
+	// Strict makes every directive Plume does not implement an error.
+	Strict bool
 }
 
 // LimitAll is Cmd.Limited outside <Limit>/<LimitExcept> (Apache's -1).

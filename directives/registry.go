@@ -37,9 +37,12 @@ const (
 	RsrcConf   = 1 << 7 // server config and <VirtualHost>
 	ExecOnRead = 1 << 8 // run while reading (handled by package parser)
 	// NonfatalOverride/NonfatalUnknown/NonfatalAll are AllowOverride Nonfatal=...
-	NonfatalOverride = 1 << 10
-	NonfatalUnknown  = 1 << 11
+	NonfatalOverride = 1 << 9
+	NonfatalUnknown  = 1 << 10
 	NonfatalAll      = NonfatalOverride | NonfatalUnknown
+	// ProxyConf marks mod_ssl's SSLProxy* directives, also allowed in
+	// <Proxy> sections.
+	ProxyConf = 1 << 11
 
 	OrAll = OrLimit | OrOptions | OrFileInfo | OrAuthCfg | OrIndexes
 )
@@ -103,6 +106,10 @@ type Spec struct {
 	Help string
 	// Func is nil for directives of modules Plume does not implement.
 	Func Handler
+	// Restricts says the directive can deny or restrict a request (set in
+	// Apache's table for access-control modules): when Plume ignores it,
+	// requests it applies to fail closed.
+	Restricts bool
 }
 
 // Module is one unit of per-directory and per-server configuration, as an
@@ -157,6 +164,7 @@ func Register(list ...*Spec) {
 	mu.Lock()
 	defer mu.Unlock()
 	for _, s := range list {
+		fillHelp(s)
 		k := strings.ToLower(s.Name)
 		if old, dup := specs[k]; dup && old.Func != nil {
 			panic("directives: duplicate directive " + s.Name)
@@ -165,8 +173,23 @@ func Register(list ...*Spec) {
 	}
 }
 
-// Lookup finds a directive by name, case-insensitively.
+// Lookup finds a directive by name, case-insensitively: the spec Plume
+// registered, else the first row of Apache's table (Func nil).
 func Lookup(name string) (*Spec, bool) {
+	mu.RLock()
+	s, ok := specs[strings.ToLower(name)]
+	mu.RUnlock()
+	if ok {
+		return s, true
+	}
+	if rows := ApacheSpecs(name); len(rows) > 0 {
+		return rows[0], true
+	}
+	return nil, false
+}
+
+// Registered finds a directive Plume registered (never a table row).
+func Registered(name string) (*Spec, bool) {
 	mu.RLock()
 	defer mu.RUnlock()
 	s, ok := specs[strings.ToLower(name)]
@@ -189,7 +212,7 @@ func Modules() []*Module {
 	return append([]*Module(nil), modules...)
 }
 
-// Specs lists every registered directive sorted by name.
+// Specs lists every directive Plume registered, sorted by name.
 func Specs() []*Spec {
 	mu.RLock()
 	defer mu.RUnlock()

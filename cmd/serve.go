@@ -1,0 +1,122 @@
+package cmd
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"plume/access"
+	confd "plume/conf.d"
+	"plume/config"
+	"plume/directives"
+	"plume/request"
+	"plume/server"
+	"plume/walk"
+)
+
+func init() {
+	addCommand(newServeCommand)
+	if defaultConfig == nil {
+		defaultConfig = confd.Unpack
+	}
+}
+
+func newServeCommand() *cobra.Command {
+	o := &httpdOptions{}
+	c := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve a configuration (the built-in demo site when no -f is given)",
+		Long: `Serve runs an Apache httpd configuration: it binds the Listen addresses,
+switches to User/Group when started as root, and serves until SIGTERM or
+SIGINT. SIGHUP and SIGUSR1 reload the configuration (the running one stays
+if the new one is broken) and reopen the log files.
+
+Without -f it runs the built-in configuration (conf.d/) on
+http://127.0.0.1:8080/.`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			return runServe(o, c.OutOrStdout(), c.ErrOrStderr())
+		},
+	}
+	addConfigFlags(c.Flags(), o)
+	return c
+}
+
+// serveHooks wires the request walk (package walk) and access control
+// (package access) into the serving core.
+func serveHooks() server.Hooks {
+	return server.Hooks{
+		NewWalker: func(cfg *config.Config) (server.Walker, error) {
+			w := walk.New(cfg)
+			servers := map[any]*config.Server{cfg.Main.Server: cfg.Main}
+			for _, v := range cfg.VHosts {
+				servers[v.Server] = v
+			}
+			locate := func(r *request.Request) *config.Server {
+				if srv := servers[r.Server]; srv != nil {
+					return srv
+				}
+				return cfg.Main
+			}
+			return server.WalkFuncs{Location: func(r *request.Request) directives.Vector {
+				v, _ := w.LocationWalk(locate(r), r.URI, nil)
+				return v
+			}, Dir: func(r *request.Request) int {
+				res := w.Walk(locate(r), r.URI, r.Filename)
+				res.Apply(r)
+				if res.Status != 0 {
+					res.Close()
+					r.File = nil
+					return res.Status
+				}
+				if res.OpenErr != nil {
+					r.LogError("core", "error", "AH00132", "file permissions deny server access: "+r.Filename)
+					return 403
+				}
+				return request.OK
+			}, Closer: w.Close}, nil
+		},
+		Access: access.Check,
+	}
+}
+
+// runServe loads the configuration the flags name and serves it.
+func runServe(o *httpdOptions, stdout, stderr io.Writer) error {
+	file, cleanup, err := o.resolveConfigFile()
+	if err != nil {
+		return &exitError{code: 1, err: err}
+	}
+	defer cleanup()
+	builtin := o.File == ""
+	loadOpts := *o
+	loadOpts.File = file
+	loadConfig := func() (*config.Config, error) {
+		res := load(&loadOpts)
+		if res.Err != nil {
+			return nil, fmt.Errorf("%s", formatError(res.Err))
+		}
+		return res.Config, nil
+	}
+	srv, err := server.New(server.Options{Load: loadConfig, Hooks: serveHooks()})
+	if err != nil {
+		return &exitError{code: 1, err: err}
+	}
+	if err := srv.Listen(); err != nil {
+		return &exitError{code: 1, err: err}
+	}
+	var urls []string
+	for _, a := range srv.Addrs() {
+		urls = append(urls, "http://"+a.String()+"/")
+	}
+	what := file
+	if builtin {
+		what = "the built-in demo site (conf.d)"
+	}
+	fmt.Fprintf(stdout, "Plume %s serving %s on %s (Ctrl-C to stop)\n", server.Version, what, strings.Join(urls, ", "))
+	if err := srv.Serve(); err != nil {
+		return &exitError{code: 1, err: err}
+	}
+	return nil
+}
