@@ -331,10 +331,8 @@ func (p *Pipeline) processRequest(x *exchange, r *request.Request, sub bool) int
 	} else if st := statOnly(r); st != request.OK {
 		return st
 	}
-	if g.hooks.Access != nil {
-		if st := g.hooks.Access(r); st != request.OK && st != request.Declined {
-			return st
-		}
+	if st := g.checkAccess(r); st != request.OK && st != request.Declined {
+		return st
 	}
 	st, typed := x.multiViews(r)
 	if st != request.OK && st != request.Declined {
@@ -478,9 +476,7 @@ func (x *exchange) lookupDirent(r *request.Request, name string) *request.Reques
 		st = statOnly(sr)
 	}
 	if st == request.OK || st == request.Declined {
-		if x.g.hooks.Access != nil {
-			st = x.g.hooks.Access(sr)
-		}
+		st = x.g.checkAccess(sr)
 	}
 	if st == request.OK || st == request.Declined {
 		findContentType(sr, x.g.types)
@@ -799,4 +795,22 @@ func (x *exchange) untrackAll() {
 		x.g.negHost.exchanges.Delete(r)
 		closeSub(r)
 	}
+}
+
+// checkAccess is the access phase. Before access control proper it refuses
+// (500) a request to which an access-restricting directive applies that
+// Plume does not implement (RewriteRule, SecRule, ...): ignoring such a
+// directive would widen access, so Plume fails closed unless the admin
+// opted in with PlumeIgnoreUnsupported On.
+func (g *generation) checkAccess(r *request.Request) int {
+	if ignored := directives.FailClosed(r.PerDir); len(ignored) > 0 {
+		for _, d := range ignored {
+			r.LogError("core", "error", "", fmt.Sprintf("%s restricts access and is not supported by Plume: refusing the request (set PlumeIgnoreUnsupported On to serve it anyway)", d))
+		}
+		return http.StatusInternalServerError
+	}
+	if g.hooks.Access != nil {
+		return g.hooks.Access(r)
+	}
+	return request.OK
 }
