@@ -22,4 +22,14 @@ export PLUME_REQUIRE_APACHE=1   # tests that compare with apache2 fail instead o
 gofmt_out=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$gofmt_out" ]; then echo "gofmt needed: $gofmt_out"; exit 1; fi
 go vet ./...
-go test -count=1 -timeout 25m ./... 2>&1 | tee /tmp/plume-test.log
+log=$(mktemp)
+# Unit and package tests, then the differential suite against apache2 run
+# verbosely so its summary line (cases, matched, deliberate differences,
+# failed) is shown.
+go test -count=1 -timeout 20m $(go list ./... | grep -v '/conformance$')
+status=0
+go test -count=1 -v -timeout 15m ./conformance >"$log" 2>&1 || status=$?
+if [ "$status" != 0 ]; then tail -n 300 "$log"; else grep -E '^(conformance:|ok|FAIL)' "$log"; fi
+grep -q '^conformance: .* [0-9]* failed' "$log" || { echo "conformance summary missing"; status=1; }
+rm -f "$log"
+exit $status

@@ -437,3 +437,8 @@ func parseAddrPort(s string) (host string, port int, err error) {
 	}
 	return addr, port, nil
 }
+
+// ServerRootRelative resolves p against the ServerRoot of the
+// configuration being loaded (ap_server_root_relative), for other modules'
+// directives that name files (AuthUserFile, ...).
+func ServerRootRelative(c *directives.Cmd, p string) string { return serverRootRelative(c, p) }
