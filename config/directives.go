@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -21,6 +22,8 @@ func init() {
 			Help: "Controls what individual directives can be configured by per-directory config files", Func: setOverrideList},
 		&directives.Spec{Name: "AccessFileName", Module: "core", Syntax: directives.RawArgs, ReqOverride: directives.RsrcConf,
 			Help: "Name(s) of per-directory config files (default: .htaccess)", Func: setAccessName},
+		&directives.Spec{Name: "Error", Module: "core", Syntax: directives.RawArgs, ReqOverride: directives.OrAll,
+			Help: "Generate error message from within configuration", Func: generateError},
 		&directives.Spec{Name: "DocumentRoot", Module: "core", Syntax: directives.Take1, ReqOverride: directives.RsrcConf,
 			Help: "Root directory of the document tree", Func: setDocumentRoot},
 		&directives.Spec{Name: "ServerName", Module: "core", Syntax: directives.Take1, ReqOverride: directives.RsrcConf,
@@ -442,3 +445,11 @@ func parseAddrPort(s string) (host string, port int, err error) {
 // configuration being loaded (ap_server_root_relative), for other modules'
 // directives that name files (AuthUserFile, ...).
 func ServerRootRelative(c *directives.Cmd, p string) string { return serverRootRelative(c, p) }
+
+// generateError is the Error directive (core.c generate_message): the
+// configuration (or .htaccess) fails with the directive's first word,
+// unquoted, as the message.
+func generateError(_ *directives.Cmd, args []string) error {
+	msg, _, _ := parser.NextWord(args[0])
+	return errors.New(msg)
+}

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"plume/access"
 	"strings"
-	"sync"
 	"time"
 
 	"plume/directives"
@@ -291,64 +291,24 @@ func parseVHostAddr(w string) ([]VHostAddr, bool) {
 	return out, true
 }
 
-// Method numbers, as Apache's M_* (include/httpd.h). Methods not in this
-// list are registered on first use in the main configuration.
-var builtinMethods = []string{"GET", "PUT", "POST", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
-	"PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK", "VERSION-CONTROL", "CHECKOUT",
-	"UNCHECKOUT", "CHECKIN", "UPDATE", "LABEL", "REPORT", "MKWORKSPACE", "MKACTIVITY", "BASELINE-CONTROL",
-	"MERGE"}
-
 const methodTrace = 6
-
-var (
-	methodMu         sync.RWMutex
-	registeredMethod = map[string]int{}
-)
 
 // MethodNumber returns Apache's method number for a method name
 // (ap_method_number_of: HEAD counts as GET), or -1 if the method is
-// unknown and unregistered.
+// unknown and unregistered. The numbering is package access's, so that a
+// <Limit> mask built here and a request's method checked there agree,
+// including for extension methods registered by <Limit FOO>.
 func MethodNumber(method string) int {
-	if method == "HEAD" {
-		return 0
-	}
-	for i, m := range builtinMethods {
-		if m == method {
-			return i
-		}
-	}
-	methodMu.RLock()
-	defer methodMu.RUnlock()
-	if n, ok := registeredMethod[method]; ok {
+	if n := access.MethodNumber(method); n != access.MInvalid {
 		return n
 	}
 	return -1
 }
 
-// MethodBit is the bit a <Limit> mask uses for method: (1 << number). An
-// unknown method maps to the bit of no method at all (0), which <Limit>
-// masks never contain but <LimitExcept> masks (complements) do.
-func MethodBit(method string) uint64 {
-	n := MethodNumber(method)
-	if n < 0 || n >= 63 {
-		return 1 << 63
-	}
-	return 1 << uint(n)
-}
+// MethodBit is the bit a <Limit> mask uses for method (access.MethodBit).
+func MethodBit(method string) uint64 { return access.MethodBit(method) }
 
-func registerMethod(method string) int {
-	methodMu.Lock()
-	defer methodMu.Unlock()
-	if n, ok := registeredMethod[method]; ok {
-		return n
-	}
-	n := len(builtinMethods) + 1 + len(registeredMethod) // M_INVALID is len(builtin)
-	if n > 62 {
-		n = 62
-	}
-	registeredMethod[method] = n
-	return n
-}
+func registerMethod(method string) int { return access.RegisterMethod(method) }
 
 // limitSection is ap_limit_section: <Limit> and <LimitExcept>.
 func limitSection(except bool) directives.Handler {

@@ -107,7 +107,9 @@ type exchange struct {
 	errorStatus int
 }
 
-// knownMethods are the methods Apache registers; others are 501 (AH00135).
+// knownMethods are the methods Apache registers; others are 501 (AH00135)
+// unless the configuration registered them (<Limit FOO>), which
+// config.MethodNumber knows.
 var knownMethods = map[string]bool{
 	"GET": true, "HEAD": true, "PUT": true, "POST": true, "DELETE": true, "CONNECT": true,
 	"OPTIONS": true, "TRACE": true, "PATCH": true, "PROPFIND": true, "PROPPATCH": true,
@@ -189,7 +191,7 @@ func (p *Pipeline) serve(w http.ResponseWriter, hr *http.Request) {
 		x.die(r, http.StatusRequestURITooLong)
 		return
 	}
-	if !knownMethods[hr.Method] {
+	if !knownMethods[hr.Method] && config.MethodNumber(hr.Method) < 0 {
 		x.log(r, "core", LevelError, "AH00135", "Invalid method in request "+requestLine(hr))
 		h.Set("Connection", "close")
 		x.die(r, http.StatusNotImplemented)
