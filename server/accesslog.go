@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"plume/access"
+	"plume/config"
 	"plume/directives"
 )
 
@@ -457,10 +459,20 @@ func (x *exchange) logItem(it *logItem, final int, end time.Time) string {
 		return s
 	}
 	switch it.verb {
-	case 'h', 'a':
-		if it.arg == "c" || it.verb == 'h' || true {
-			return x.conn.remote.Addr().Unmap().String()
+	case 'h':
+		// HostnameLookups On/Double: the resolver's cached name, never a
+		// wait on DNS (a miss logs the IP and resolves in the background,
+		// where Apache would block the request on the look-up).
+		if r != nil && r.PerDir != nil {
+			if mode := config.HostnameLookups(r.PerDir); mode == config.HostnameLookupOn || mode == config.HostnameLookupDouble {
+				if name := access.RemoteHostForLog(r, mode == config.HostnameLookupDouble); name != "" {
+					return name
+				}
+			}
 		}
+		return x.conn.remote.Addr().Unmap().String()
+	case 'a':
+		return x.conn.remote.Addr().Unmap().String()
 	case 'A':
 		return x.conn.local.Addr().Unmap().String()
 	case 'l':
