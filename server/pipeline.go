@@ -569,6 +569,12 @@ func (x *exchange) constructURL(r *request.Request, uri string) string {
 		host = "[" + host + "]"
 	}
 	port := x.serverPort(r)
+	if coreDirOf(r).UseCanonicalName != On && r.Hostname != "" && x.hostPort == "" {
+		// The client named the host without a port: Debian's 2.4.71 then
+		// builds self-referential URLs with the default port (observed:
+		// conformance case static/vhosts), not the connection's.
+		port = 80
+	}
 	if port != 80 {
 		host += ":" + strconv.Itoa(port)
 	}
