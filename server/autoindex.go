@@ -376,6 +376,14 @@ func (x *exchange) indexDirectory(r *request.Request) int {
 		x.log(r, "autoindex", LevelError, "AH01275", "Can't open directory for index: "+dirPath)
 		return http.StatusForbidden
 	}
+	if r.Method == http.MethodHead {
+		// index_directory returns right after setting the type for a
+		// header-only request: no listing is built, so no Content-Length
+		// and none of the entries' sub-requests (or their log lines).
+		x.rw.Header().Set("Content-Type", listingContentType(conf))
+		x.rw.WriteHeader(http.StatusOK)
+		return request.Done
+	}
 	keyid, direction := byte('N'), byte('A')
 	if conf.DefaultKey != 0 {
 		keyid, direction = conf.DefaultKey, conf.DefaultDir
@@ -454,16 +462,8 @@ func (x *exchange) indexDirectory(r *request.Request) int {
 	}
 	sortEntries(list, keyid, direction, opts)
 
-	charset := conf.Charset
-	if charset == "" {
-		charset = "ISO-8859-1"
-	}
-	ctype := conf.CType
-	if ctype == "" {
-		ctype = "text/html"
-	}
 	h := x.rw.Header()
-	h.Set("Content-Type", ctype+";charset="+charset)
+	h.Set("Content-Type", listingContentType(conf))
 	var b strings.Builder
 	title := escapeHTML(r.URI)
 	for len(title) > 1 && strings.HasSuffix(title, "/") {
@@ -1198,4 +1198,18 @@ func findTitle(sr *request.Request) string {
 		out = append(out, c)
 	}
 	return string(out)
+}
+
+// listingContentType is the listing's type: IndexOptions Type= and
+// Charset= or text/html;charset=ISO-8859-1.
+func listingContentType(conf *AutoindexConfig) string {
+	charset := conf.Charset
+	if charset == "" {
+		charset = "ISO-8859-1"
+	}
+	ctype := conf.CType
+	if ctype == "" {
+		ctype = "text/html"
+	}
+	return ctype + ";charset=" + charset
 }
