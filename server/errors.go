@@ -120,7 +120,7 @@ func cannedErrorString(e errorInfo) string {
 	case 400:
 		return optionalNote(e, "<p>Your browser sent a request that this server could not understand.<br />\n", "error-notes", "</p>\n")
 	case 403:
-		return "<p>You don't have permission to access this resource.</p>\n"
+		return optionalNote(e, "<p>You don't have permission to access this resource.", "error-notes", "</p>\n")
 	case 404:
 		return "<p>The requested URL was not found on this server.</p>\n"
 	case 405:
