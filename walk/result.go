@@ -108,7 +108,25 @@ func (res *Result) Apply(r *request.Request) {
 	}
 	// request.LogError has no errno parameter yet: the "(13)Permission
 	// denied: " part Apache prints is not passed on (see LogLine.Errno).
+	// Apache parses each .htaccess once per request tree (sub-requests
+	// share the main request's r->htaccess), so its warnings (AH02295,
+	// AH02296) appear once even when mod_dir's sub-request walks the
+	// same directories again; the walk cache replays them per walk.
+	root := r
+	for root.Main != nil {
+		root = root.Main
+	}
 	for _, l := range res.Log {
+		if l.Level == "warn" {
+			key := "plume-logged:" + l.Code + " " + l.Msg
+			if root.Notes[key] != "" {
+				continue
+			}
+			if root.Notes == nil {
+				root.Notes = map[string]string{}
+			}
+			root.Notes[key] = "1"
+		}
 		r.LogError(l.Module, l.Level, l.Code, l.Msg)
 	}
 	if res.Status != 0 {
