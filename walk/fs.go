@@ -178,7 +178,7 @@ func (w *Walker) walk(srv *config.Server, uri, filename string, tr *Trace) *Resu
 		kind := fileKind(&st)
 		switch kind {
 		case 1:
-			ds = w.dirStateFor(srv, parent, gen, &calls)
+			ds = w.fileLevel(srv, w.dirStateFor(srv, parent, gen, &calls), bare, gen, &calls)
 		case 2:
 			d := bare
 			if d != "/" {
@@ -351,6 +351,9 @@ func (w *Walker) walkSlow(srv *config.Server, uri, clean string, res *Result, tr
 			res.Filename = cur
 			res.PathInfo = restPath(comps[i+1:], trailing)
 			finalFd, finalSt, kind = fd, st, 1
+			if res.PathInfo == "" {
+				ds = w.fileLevel(srv, ds, cur, gen, calls)
+			}
 		case syscall.S_IFDIR:
 			closeDir()
 			dirfd, ownDirfd = fd, true

@@ -62,6 +62,9 @@ type dirState struct {
 	// followAll: FollowSymLinks without SymLinksIfOwnerMatch holds here
 	// and in every directory above.
 	followAll bool
+	// fileAsDir: this level is a file's name taken for a directory
+	// (fileLevel); no .htaccess is looked for.
+	fileAsDir bool
 }
 
 // stillValid re-stats the unwatched access files of ds and its ancestors;
@@ -228,6 +231,41 @@ func matchLocation(s *config.Section, uri string) (bool, map[string]string) {
 	}
 }
 
+// fileLevel reproduces the first optimisation of Apache's
+// ap_directory_walk: when the whole path stat()ed and the options in force
+// in the file's directory are FollowSymLinks without SymLinksIfOwnerMatch,
+// Apache skips the lstat of the remaining components and takes each for a
+// directory, so the file's own name with '/' appended is one more level:
+// <Directory /x/f.txt> and <Directory /x/w/*> apply to files ("DirectoryMatch
+// matches files", PR 41867, observed on 2.4.71 in conformance case
+// walk/directory-matches-file). With SymLinksIfOwnerMatch the lstat shows a
+// file and the walk stops at its directory.
+func (w *Walker) fileLevel(srv *config.Server, ds *dirState, file string, gen uint64, calls *int) *dirState {
+	if ds.status != 0 || config.Core(ds.vec).Opts&(config.OptSymLinks|config.OptSymOwner) != config.OptSymLinks {
+		return ds
+	}
+	// The file's level hangs off the directory state just computed: a
+	// cached one built on an older parent (before an .htaccess change was
+	// noticed) must not be reused.
+	k := dirKey{srv, file + "/"}
+	w.mu.RLock()
+	fs := w.dirs[k]
+	w.mu.RUnlock()
+	if fs != nil && fs.parent == ds {
+		return fs
+	}
+	fs = &dirState{dir: file + "/", parent: ds, vec: ds.vec, gen: ds.gen, fileAsDir: true, unwatched: ds.unwatched}
+	w.applyLevel(srv, fs, calls)
+	fs.followAll = ds.followAll && config.Core(fs.vec).Opts&(config.OptSymLinks|config.OptSymOwner) == config.OptSymLinks
+	w.mu.Lock()
+	if len(w.dirs) >= maxCacheEntries {
+		w.dirs = map[dirKey]*dirState{}
+	}
+	w.dirs[k] = fs
+	w.mu.Unlock()
+	return fs
+}
+
 // dirStateFor returns the merged state after dir (ending in '/') for srv,
 // computing and caching it and its ancestors as needed.
 func (w *Walker) dirStateFor(srv *config.Server, dir string, gen uint64, calls *int) *dirState {
@@ -296,7 +334,7 @@ func (w *Walker) applyLevel(srv *config.Server, ds *dirState, calls *int) {
 		}
 	}
 	core := config.Core(ds.vec)
-	if core.Override == 0 && len(core.OverrideList) == 0 {
+	if ds.fileAsDir || (core.Override == 0 && len(core.OverrideList) == 0) {
 		return
 	}
 	names := srv.AccessFileNames
