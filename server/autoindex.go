@@ -506,38 +506,32 @@ func (x *exchange) ignored(conf *AutoindexConfig, name string) bool {
 	return false
 }
 
-// strcmpMatch is ap_strcmp_match (case-sensitive '*' and '?').
+// strcmpMatch is ap_strcmp_match (case-sensitive '*' and '?'). It uses
+// the single-backtrack-point glob algorithm: the same answers as Apache's
+// recursive matcher, in O(len(str)*len(pat)) even for hostile input (the
+// string may come from a client's Host header).
 func strcmpMatch(str, pat string) bool {
-	for steps := 0; steps < 1<<16; steps++ {
-		if pat == "" {
-			return str == ""
-		}
-		switch pat[0] {
-		case '*':
-			for len(pat) > 0 && pat[0] == '*' {
-				pat = pat[1:]
-			}
-			if pat == "" {
-				return true
-			}
-			for i := 0; i <= len(str); i++ {
-				if strcmpMatch(str[i:], pat) {
-					return true
-				}
-			}
-			return false
-		case '?':
-			if str == "" {
-				return false
-			}
+	si, pi := 0, 0
+	star, mark := -1, 0
+	for si < len(str) {
+		switch {
+		case pi < len(pat) && (pat[pi] == '?' || pat[pi] == str[si]):
+			si++
+			pi++
+		case pi < len(pat) && pat[pi] == '*':
+			star, mark = pi, si
+			pi++
+		case star >= 0:
+			mark++
+			si, pi = mark, star+1
 		default:
-			if str == "" || str[0] != pat[0] {
-				return false
-			}
+			return false
 		}
-		str, pat = str[1:], pat[1:]
 	}
-	return false
+	for pi < len(pat) && pat[pi] == '*' {
+		pi++
+	}
+	return pi == len(pat)
 }
 
 func nameCompare(a, b string, opts int) int {

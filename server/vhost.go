@@ -108,39 +108,7 @@ func matchesServer(s *config.Server, host string) bool {
 // strcasecmpMatch is ap_strcasecmp_match: '*' any run, '?' one character,
 // case-insensitive.
 func strcasecmpMatch(str, pat string) bool {
-	str, pat = strings.ToLower(str), strings.ToLower(pat)
-	for steps := 0; ; steps++ {
-		if steps > 1<<16 {
-			return false
-		}
-		if pat == "" {
-			return str == ""
-		}
-		switch pat[0] {
-		case '*':
-			for len(pat) > 0 && pat[0] == '*' {
-				pat = pat[1:]
-			}
-			if pat == "" {
-				return true
-			}
-			for i := 0; i <= len(str); i++ {
-				if strcasecmpMatch(str[i:], pat) {
-					return true
-				}
-			}
-			return false
-		case '?':
-			if str == "" {
-				return false
-			}
-		default:
-			if str == "" || str[0] != pat[0] {
-				return false
-			}
-		}
-		str, pat = str[1:], pat[1:]
-	}
+	return strcmpMatch(strings.ToLower(str), strings.ToLower(pat))
 }
 
 // fixHostname lowercases the Host header's name and removes the port and a
