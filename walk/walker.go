@@ -65,6 +65,9 @@ type dirState struct {
 	// fileAsDir: this level is a file's name taken for a directory
 	// (fileLevel); no .htaccess is looked for.
 	fileAsDir bool
+	// fileLevels caches the fileLevel states of files in this directory
+	// (guarded by Walker.mu); they live and die with this state.
+	fileLevels map[string]*dirState
 }
 
 // stillValid re-stats the unwatched access files of ds and its ancestors;
@@ -244,24 +247,25 @@ func (w *Walker) fileLevel(srv *config.Server, ds *dirState, file string, gen ui
 	if ds.status != 0 || config.Core(ds.vec).Opts&(config.OptSymLinks|config.OptSymOwner) != config.OptSymLinks {
 		return ds
 	}
-	// The file's level hangs off the directory state just computed: a
-	// cached one built on an older parent (before an .htaccess change was
-	// noticed) must not be reused.
-	k := dirKey{srv, file + "/"}
+	// The file's level hangs off the directory state just computed, so a
+	// rebuilt parent (after an .htaccess change) starts with no stale ones.
+	// Kept on the parent, keyed by the base name (a substring of file, so
+	// the steady-state lookup allocates nothing).
+	name := file[strings.LastIndexByte(file, '/')+1:]
 	w.mu.RLock()
-	fs := w.dirs[k]
+	fs := ds.fileLevels[name]
 	w.mu.RUnlock()
-	if fs != nil && fs.parent == ds {
+	if fs != nil {
 		return fs
 	}
 	fs = &dirState{dir: file + "/", parent: ds, vec: ds.vec, gen: ds.gen, fileAsDir: true, unwatched: ds.unwatched}
 	w.applyLevel(srv, fs, calls)
 	fs.followAll = ds.followAll && config.Core(fs.vec).Opts&(config.OptSymLinks|config.OptSymOwner) == config.OptSymLinks
 	w.mu.Lock()
-	if len(w.dirs) >= maxCacheEntries {
-		w.dirs = map[dirKey]*dirState{}
+	if ds.fileLevels == nil || len(ds.fileLevels) >= maxCacheEntries {
+		ds.fileLevels = map[string]*dirState{}
 	}
-	w.dirs[k] = fs
+	ds.fileLevels[name] = fs
 	w.mu.Unlock()
 	return fs
 }
