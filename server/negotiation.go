@@ -113,7 +113,7 @@ func (x *exchange) typeMapHandler(r *request.Request) int {
 			h.Set("Content-Type", ct)
 		}
 		if len(r.ContentLanguage) > 0 {
-			h.Set("Content-Language", strings.Join(r.ContentLanguage, ", "))
+			h.Set("Content-Language", strings.Join(r.ContentLanguage, ","))
 		}
 		if r.ContentEncoding != "" {
 			h.Set("Content-Encoding", r.ContentEncoding)

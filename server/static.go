@@ -210,7 +210,7 @@ func (x *exchange) serveFile(r *request.Request, f *os.File, fi os.FileInfo) int
 		h["Content-Type"] = nil
 	}
 	if len(r.ContentLanguage) > 0 {
-		h.Set("Content-Language", strings.Join(r.ContentLanguage, ", "))
+		h.Set("Content-Language", strings.Join(r.ContentLanguage, ","))
 	}
 	if r.ContentEncoding != "" {
 		h.Set("Content-Encoding", r.ContentEncoding)
