@@ -7,13 +7,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"plume/access"
 	confd "plume/conf.d"
 	"plume/config"
-	"plume/directives"
-	"plume/request"
 	"plume/server"
-	"plume/walk"
 )
 
 func init() {
@@ -44,44 +40,6 @@ http://127.0.0.1:8080/.`,
 	return c
 }
 
-// serveHooks wires the request walk (package walk) and access control
-// (package access) into the serving core.
-func serveHooks() server.Hooks {
-	return server.Hooks{
-		NewWalker: func(cfg *config.Config) (server.Walker, error) {
-			w := walk.New(cfg)
-			servers := map[any]*config.Server{cfg.Main.Server: cfg.Main}
-			for _, v := range cfg.VHosts {
-				servers[v.Server] = v
-			}
-			locate := func(r *request.Request) *config.Server {
-				if srv := servers[r.Server]; srv != nil {
-					return srv
-				}
-				return cfg.Main
-			}
-			return server.WalkFuncs{Location: func(r *request.Request) directives.Vector {
-				v, _ := w.LocationWalk(locate(r), r.URI, nil)
-				return v
-			}, Dir: func(r *request.Request) int {
-				res := w.Walk(locate(r), r.URI, r.Filename)
-				res.Apply(r)
-				if res.Status != 0 {
-					res.Close()
-					r.File = nil
-					return res.Status
-				}
-				if res.OpenErr != nil {
-					r.LogError("core", "error", "AH00132", "file permissions deny server access: "+r.Filename)
-					return 403
-				}
-				return request.OK
-			}, Closer: w.Close}, nil
-		},
-		Access: access.Check,
-	}
-}
-
 // runServe loads the configuration the flags name and serves it.
 func runServe(o *httpdOptions, stdout, stderr io.Writer) error {
 	file, cleanup, err := o.resolveConfigFile()
@@ -99,7 +57,7 @@ func runServe(o *httpdOptions, stdout, stderr io.Writer) error {
 		}
 		return res.Config, nil
 	}
-	srv, err := server.New(server.Options{Load: loadConfig, Hooks: serveHooks()})
+	srv, err := server.New(server.Options{Load: loadConfig, Hooks: server.StandardHooks()})
 	if err != nil {
 		return &exitError{code: 1, err: err}
 	}

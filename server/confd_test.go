@@ -41,7 +41,7 @@ func TestDefaultConfiguration(t *testing.T) {
 		Load: func() (*config.Config, error) {
 			return config.Load(conf, parser.Options{Builtin: func(n string) bool { _, ok := directives.Implemented(n); return ok }})
 		},
-		Hooks:      realHooks(),
+		Hooks:      StandardHooks(),
 		Listeners:  []net.Listener{ln},
 		NoPrivDrop: true,
 	})

@@ -15,12 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"plume/access"
 	"plume/config"
 	"plume/directives"
 	"plume/parser"
-	"plume/request"
-	"plume/walk"
 )
 
 const apacheBin = "/usr/sbin/apache2"
@@ -33,43 +30,6 @@ func needApache(t testing.TB) {
 			t.Fatalf("%s is required (PLUME_REQUIRE_APACHE=1): %v", apacheBin, err)
 		}
 		t.Skipf("%s not installed", apacheBin)
-	}
-}
-
-// realHooks wires package walk and package access as cmd/serve.go does.
-func realHooks() Hooks {
-	return Hooks{
-		NewWalker: func(cfg *config.Config) (Walker, error) {
-			w := walk.New(cfg)
-			servers := map[*directives.Server]*config.Server{cfg.Main.Server: cfg.Main}
-			for _, v := range cfg.VHosts {
-				servers[v.Server] = v
-			}
-			locate := func(r *request.Request) *config.Server {
-				if srv := servers[r.Server]; srv != nil {
-					return srv
-				}
-				return cfg.Main
-			}
-			return WalkFuncs{Location: func(r *request.Request) directives.Vector {
-				v, _ := w.LocationWalk(locate(r), r.URI, nil)
-				return v
-			}, Dir: func(r *request.Request) int {
-				res := w.Walk(locate(r), r.URI, r.Filename)
-				res.Apply(r)
-				if res.Status != 0 {
-					res.Close()
-					r.File = nil
-					return res.Status
-				}
-				if res.OpenErr != nil {
-					r.LogError("core", "error", "AH00132", "file permissions deny server access: "+r.Filename)
-					return 403
-				}
-				return request.OK
-			}, Closer: w.Close}, nil
-		},
-		Access: access.Check,
 	}
 }
 
@@ -160,7 +120,7 @@ func startSite(t testing.TB, body string, files map[string]string, withApache bo
 		Load: func() (*config.Config, error) {
 			return config.Load(plumeConf, parser.Options{Builtin: func(n string) bool { _, ok := directives.Implemented(n); return ok }})
 		},
-		Hooks:      realHooks(),
+		Hooks:      StandardHooks(),
 		Listeners:  []net.Listener{ln},
 		NoPrivDrop: true,
 	})

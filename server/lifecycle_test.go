@@ -198,7 +198,7 @@ func TestListenSeveral(t *testing.T) {
 		Load: func() (*config.Config, error) {
 			return config.Load(filepath.Join(dir, "httpd.conf"), parser.Options{})
 		},
-		Hooks:      realHooks(),
+		Hooks:      StandardHooks(),
 		NoPrivDrop: true,
 	})
 	if err != nil {
