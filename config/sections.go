@@ -63,6 +63,25 @@ func walkSection(c *directives.Cmd, path string, override int) (directives.Vecto
 	return child.Dir, err
 }
 
+// sectionPattern reads a section's path: a regex for the *Match forms and
+// for "~ pattern", else the literal path. Apache's dirsection tests "~"
+// before the Match form (tildeFirst), urlsection and filesection the other
+// way round, which matters for `<LocationMatch ~ x>`: there "~" is the regex.
+func sectionPattern(words []string, match, tildeFirst bool) (path string, rest []string, re Matcher, err error) {
+	path, rest = words[0], words[1:]
+	tilde := path == "~"
+	if tilde && (tildeFirst || !match) {
+		path = ""
+		if len(rest) > 0 {
+			path, rest = rest[0], rest[1:]
+		}
+	} else if !match {
+		return path, rest, nil, nil
+	}
+	re, err = CompileRegex(path)
+	return path, rest, re, err
+}
+
 // dirSection is dirsection(): <Directory>, <Directory ~> and <DirectoryMatch>.
 func dirSection(match bool) directives.Handler {
 	return func(c *directives.Cmd, _ []string) error {
@@ -73,21 +92,11 @@ func dirSection(match bool) directives.Handler {
 		if err != nil {
 			return err
 		}
-		path, rest := words[0], words[1:]
-		var re Matcher
-		if path == "~" {
-			path = ""
-			if len(rest) > 0 {
-				path, rest = rest[0], rest[1:]
-			}
-			if re, err = CompileRegex(path); err != nil {
-				return err
-			}
-		} else if match {
-			if re, err = CompileRegex(path); err != nil {
-				return err
-			}
-		} else if path != "/" {
+		path, rest, re, err := sectionPattern(words, match, true)
+		if err != nil {
+			return err
+		}
+		if re == nil && path != "/" {
 			path = canonicalDir(path)
 			if !strings.HasSuffix(path, "/") {
 				path += "/"
@@ -124,20 +133,9 @@ func urlSection(match bool) directives.Handler {
 		if err != nil {
 			return err
 		}
-		path, rest := words[0], words[1:]
-		var re Matcher
-		if match {
-			if re, err = CompileRegex(path); err != nil {
-				return err
-			}
-		} else if path == "~" {
-			path = ""
-			if len(rest) > 0 {
-				path, rest = rest[0], rest[1:]
-			}
-			if re, err = CompileRegex(path); err != nil {
-				return err
-			}
+		path, rest, re, err := sectionPattern(words, match, false)
+		if err != nil {
+			return err
 		}
 		vec, err := walkSection(c, path, directives.OrAll|directives.AccessConf)
 		if err != nil {
@@ -166,20 +164,9 @@ func fileSection(match bool) directives.Handler {
 		if err != nil {
 			return err
 		}
-		path, rest := words[0], words[1:]
-		var re Matcher
-		if match {
-			if re, err = CompileRegex(path); err != nil {
-				return err
-			}
-		} else if path == "~" {
-			path = ""
-			if len(rest) > 0 {
-				path, rest = rest[0], rest[1:]
-			}
-			if re, err = CompileRegex(path); err != nil {
-				return err
-			}
+		path, rest, re, err := sectionPattern(words, match, false)
+		if err != nil {
+			return err
 		}
 		override := c.Override
 		if c.Path == "" { // not inside a section or .htaccess
