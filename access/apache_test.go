@@ -9,14 +9,13 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"plume/config/testutil/apachetest"
 	"plume/directives"
 	"plume/request"
 )
@@ -26,16 +25,12 @@ import (
 // <Directory> sections and .htaccess files) and checked by Plume's Check,
 // and the status, challenge header and error-log lines must agree.
 
-const apacheBin = "/usr/sbin/apache2"
-
-// needApache skips, or fails under PLUME_REQUIRE_APACHE=1, when apache2
-// is missing.
+// needApache reports whether apache2 can run; under
+// PLUME_REQUIRE_APACHE=1 its absence fails the test.
 func needApache(t testing.TB) bool {
 	t.Helper()
-	if _, err := os.Stat(apacheBin); err != nil {
-		if os.Getenv("PLUME_REQUIRE_APACHE") == "1" {
-			t.Fatalf("apache2 is required (PLUME_REQUIRE_APACHE=1): %v", err)
-		}
+	if !apachetest.Available() {
+		apachetest.Require(t) // fails when required
 		t.Logf("apache2 not installed: comparing with golden answers only")
 		return false
 	}
@@ -112,16 +107,6 @@ func newTestTree(t testing.TB, cases []accessCase) *testTree {
 // expand replaces @ROOT@ in case text with the tree's root.
 func (tr *testTree) expand(s string) string { return strings.ReplaceAll(s, "@ROOT@", tr.root) }
 
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 type apacheServer struct {
 	port   int
 	errLog string
@@ -131,7 +116,7 @@ type apacheServer struct {
 // startApache serves the tree with each case's <Directory> section.
 func startApache(t testing.TB, tr *testTree, cases []accessCase) *apacheServer {
 	t.Helper()
-	port := freePort(t)
+	port := apachetest.FreePort(t)
 	var b strings.Builder
 	fmt.Fprintf(&b, "ServerRoot %s\nDefaultRuntimeDir %s\nPidFile %s/apache.pid\nErrorLog %s/error.log\nLogLevel warn\n", tr.root, tr.root, tr.root, tr.root)
 	for _, m := range apacheModules {
@@ -148,54 +133,10 @@ func startApache(t testing.TB, tr *testTree, cases []accessCase) *apacheServer {
 			fmt.Fprintf(&b, "<Directory %s/%s>\n%s\n</Directory>\n", tr.docroot, c.name, tr.expand(c.dirConf))
 		}
 	}
-	conf := filepath.Join(tr.root, "apache.conf")
-	if err := os.WriteFile(conf, []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(apacheBin, "-f", conf, "-DFOREGROUND")
-	out, _ := os.Create(filepath.Join(tr.root, "apache.out"))
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-		}
-	})
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), 200*time.Millisecond)
-		if err == nil {
-			c.Close()
-			break
-		}
-		select {
-		case <-exited:
-			msg, _ := os.ReadFile(filepath.Join(tr.root, "apache.out"))
-			elog, _ := os.ReadFile(filepath.Join(tr.root, "error.log"))
-			t.Fatalf("apache2 exited: %s\n%s", msg, elog)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("apache2 did not start listening within 15s")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	a := &apacheServer{port: port, errLog: filepath.Join(tr.root, "error.log")}
-	// Skip the start-up lines; the last one (AH00094) may be written
-	// after the port already accepts connections.
-	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
-		if data, _ := os.ReadFile(a.errLog); strings.Contains(string(data), "AH00094") {
-			break
-		}
-	}
+	srv := apachetest.Start(t, tr.root, port, b.String())
+	a := &apacheServer{port: port, errLog: srv.ErrorLog}
+	// Skip the start-up lines.
+	srv.WaitLogged("AH00094")
 	a.newLogLines()
 	return a
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"plume/config/testutil/apachetest"
 	"plume/directives"
 )
 
@@ -86,7 +87,7 @@ func TestCorpusAccessLines(t *testing.T) {
 		}
 		fmt.Fprintf(&b, "<Directory %s>\n%s\n</Directory>\n", dir, e.lines)
 		os.WriteFile(conf, []byte(b.String()), 0o644)
-		out, aerr := exec.Command(apacheBin, "-t", "-f", conf).CombinedOutput()
+		out, aerr := exec.Command(apachetest.Binary, "-t", "-f", conf).CombinedOutput()
 		switch {
 		case (perr == nil) != (aerr == nil):
 			t.Errorf("%s: plume error %v, apache2 -t: %s\nlines:\n%s", e.file, perr, out, e.lines)

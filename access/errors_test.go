@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"plume/config/testutil/apachetest"
 )
 
 // configErrorCases are directive errors in Apache's words. The test checks
@@ -86,7 +88,7 @@ func TestConfigErrors(t *testing.T) {
 			}
 			fmt.Fprintf(&b, "<Directory %s>\n%s\n</Directory>\n", dir, tc.conf)
 			os.WriteFile(conf, []byte(b.String()), 0o644)
-			out, _ := exec.Command(apacheBin, "-t", "-f", conf).CombinedOutput()
+			out, _ := exec.Command(apachetest.Binary, "-t", "-f", conf).CombinedOutput()
 			if !strings.Contains(string(out), tc.want) {
 				t.Errorf("apache2 -t disagrees with the expected text %q:\n%s", tc.want, out)
 			}

@@ -109,46 +109,73 @@ func FreePort(t testing.TB) int {
 type Server struct {
 	Dir  string
 	Port int
-	cmd  *exec.Cmd
+	// ErrorLog is dir/error.log, where Header's configuration logs.
+	ErrorLog string
+	cmd      *exec.Cmd
 }
 
 // Start writes dir/serve.conf and runs apache2 -DFOREGROUND until the test
-// ends. The tree must be readable by nobody.
+// ends, its output in dir/apache.out. An apache2 that exits before it
+// listens fails the test with that output and the error log. The tree must
+// be readable by the configured User.
 func Start(t testing.TB, dir string, port int, conf string) *Server {
 	t.Helper()
 	path := filepath.Join(dir, "serve.conf")
 	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	outPath := filepath.Join(dir, "apache.out")
+	out, err := os.Create(outPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
 	cmd := exec.Command(Binary, "-f", path, "-DFOREGROUND")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{Dir: dir, Port: port, cmd: cmd}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	s := &Server{Dir: dir, Port: port, ErrorLog: filepath.Join(dir, "error.log"), cmd: cmd}
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
 		select {
-		case <-done:
+		case <-exited:
 		case <-time.After(5 * time.Second):
 			_ = cmd.Process.Kill()
-			<-done
+			<-exited
 		}
 	})
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
 		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), 200*time.Millisecond)
 		if err == nil {
 			c.Close()
 			return s
 		}
-		time.Sleep(50 * time.Millisecond)
+		select {
+		case <-exited:
+			msg, _ := os.ReadFile(outPath)
+			elog, _ := os.ReadFile(s.ErrorLog)
+			t.Fatalf("apache2 exited before listening on port %d: %s\n%s", port, msg, elog)
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
-	log, _ := os.ReadFile(filepath.Join(dir, "error.log"))
+	log, _ := os.ReadFile(s.ErrorLog)
 	t.Fatalf("apache2 did not start on port %d: %s", port, log)
 	return nil
+}
+
+// WaitLogged waits (up to 10 s) until the error log contains s, e.g.
+// "AH00094": the last start-up line may be written after the port already
+// accepts connections, and a test reading the log must not see it late.
+func (s *Server) WaitLogged(substr string) {
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		if data, _ := os.ReadFile(s.ErrorLog); strings.Contains(string(data), substr) {
+			return
+		}
+	}
 }
 
 var client = &http.Client{
