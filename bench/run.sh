@@ -8,6 +8,8 @@
 #   DURATION=3 REPEATS=1 bench/run.sh
 #   SERVERS="apache2 nginx" bench/run.sh   # e.g. while `plume serve` is not ready
 #   PLUME_BIN=/path/to/plume bench/run.sh  # instead of building from the tree
+#   ONLY='^doc|Allow' bench/run.sh         # only the matching scenarios
+#   PORT_BASE=28800 bench/run.sh           # ports PORT_BASE+1..3 (default 18800)
 #
 # Output: one table (markdown) on stdout; raw wrk/strace output stays in
 # $WORK (printed at the end) for inspection.
@@ -17,6 +19,8 @@ DURATION=${DURATION:-5}          # seconds per wrk run
 REPEATS=${REPEATS:-3}            # wrk runs per scenario; the median is reported
 CONNS=${CONNS:-32}               # concurrent connections
 STRACE_SECS=${STRACE_SECS:-2}    # seconds of one-connection load counted under strace -c
+MV_REQUESTS=${MV_REQUESTS:-1000} # requests of the MultiViews directory-syscall count (issue #8)
+ONLY=${ONLY:-}                   # extended regex: run only the scenarios whose name matches
 SERVERS=${SERVERS:-"plume apache2 nginx"}
 SERVER_CPU=${SERVER_CPU:-0}      # servers pinned here, wrk on LOAD_CPU
 LOAD_CPU=${LOAD_CPU:-1}
@@ -28,7 +32,12 @@ for tool in wrk strace taskset nginx /usr/sbin/apache2; do
 done
 if [ "$(nproc)" -lt 2 ]; then SERVER_CPU=0; LOAD_CPU=0; fi
 
-WORK=$(mktemp -d /tmp/plume-bench-XXXXXX)
+# Not under /tmp by default: Plume's walk watches every directory of a
+# served path with inotify, and /tmp is busy with other work (builds,
+# tests), whose events would cost Plume a read(2) per request that no
+# real document root causes.
+BENCH_ROOT=${BENCH_ROOT:-/var/tmp}
+WORK=$(mktemp -d "$BENCH_ROOT/plume-bench-XXXXXX")
 chmod 755 "$WORK"
 PIDS=()
 cleanup() {
@@ -44,7 +53,7 @@ trap cleanup EXIT
 
 # ---------------------------------------------------------------- the tree
 H=$WORK/htdocs
-mkdir -p "$H/fast/a/b/c/d/e/f/g" "$H/slow/a/b/c/d/e/f/g" "$H/mv" "$H/hostallow" "$WORK/logs"
+mkdir -p "$H/fast/a/b/c/d/e/f/g" "$H/slow/a/b/c/d/e/f/g" "$H/mv" "$H/tm" "$H/hostallow" "$H/allowall" "$WORK/logs"
 head -c 6144 /dev/urandom | base64 -w 76 | head -c 6144 > "$H/6k.html"
 head -c 1048576 /dev/urandom > "$H/1m.bin"
 cp "$H/6k.html" "$H/fast/a/b/c/d/e/f/g/page.html"
@@ -53,12 +62,22 @@ cp "$H/6k.html" "$H/slow/a/b/c/d/e/f/g/page.html"
 for d in slow slow/a slow/a/b slow/a/b/c slow/a/b/c/d slow/a/b/c/d/e slow/a/b/c/d/e/f slow/a/b/c/d/e/f/g; do
   printf 'DirectoryIndex index.html\n' > "$H/$d/.htaccess"
 done
-cp "$H/6k.html" "$H/mv/doc.html.en"
-cp "$H/6k.html" "$H/mv/doc.html.fr"
+# One document three ways: MultiViews (mv/doc), a type map (tm/doc.var,
+# in its own directory: a map among MultiViews files would win there) and
+# the file itself (mv/doc.html.en).
+for d in mv tm; do
+  cp "$H/6k.html" "$H/$d/doc.html.en"
+  cp "$H/6k.html" "$H/$d/doc.html.fr"
+done
+printf 'URI: doc\n\nURI: doc.html.en\nContent-Type: text/html\nContent-Language: en\n\nURI: doc.html.fr\nContent-Type: text/html\nContent-Language: fr\n' > "$H/tm/doc.var"
+# The host-name Allow and its "Allow from all" twin: same file, same
+# depth, only the access rule differs.
 cp "$H/6k.html" "$H/hostallow/page.html"
+cp "$H/6k.html" "$H/allowall/page.html"
 chown -R "$RUN_USER" "$WORK"
 
-PORT_plume=18801; PORT_apache2=18802; PORT_nginx=18803
+PORT_BASE=${PORT_BASE:-18800}
+PORT_plume=$((PORT_BASE + 1)); PORT_apache2=$((PORT_BASE + 2)); PORT_nginx=$((PORT_BASE + 3))
 
 # One httpd configuration for Plume and Apache: Plume runs Apache configs.
 httpd_conf() { # $1 = port
@@ -76,6 +95,7 @@ LoadModule negotiation_module /usr/lib/apache2/modules/mod_negotiation.so
 TypesConfig /etc/mime.types
 AddLanguage en .en
 AddLanguage fr .fr
+AddHandler type-map .var
 User $RUN_USER
 Group $(id -gn "$RUN_USER")
 ServerName 127.0.0.1
@@ -111,6 +131,12 @@ DocumentRoot "$H"
     Order deny,allow
     Deny from all
     Allow from localhost
+</Directory>
+# Its twin: the same rule shape without the DNS.
+<Directory "$H/allowall">
+    Order deny,allow
+    Deny from all
+    Allow from all
 </Directory>
 EOF
 }
@@ -156,6 +182,12 @@ fi
 
 start() { # $1 = server name; sets PID_<name>
   local name=$1 cmd
+  local port_var="PORT_$name"
+  # A server already on the port would answer in this one's place.
+  if (exec 3<>"/dev/tcp/127.0.0.1/${!port_var}") 2>/dev/null; then
+    echo "bench: port ${!port_var} is already in use (set PORT_BASE)" >&2
+    return 1
+  fi
   case $name in
     plume)   cmd=("$PLUME_BIN" serve -f "$WORK/plume.conf") ;;
     apache2) cmd=(/usr/sbin/apache2 -f "$WORK/apache2.conf" -DFOREGROUND) ;;
@@ -165,7 +197,6 @@ start() { # $1 = server name; sets PID_<name>
   local pid=$!
   PIDS+=("$pid")
   eval "PID_$name=$pid"
-  local port_var="PORT_$name"
   for _ in $(seq 1 100); do
     if (exec 3<>"/dev/tcp/127.0.0.1/${!port_var}") 2>/dev/null; then return 0; fi
     if ! kill -0 "$pid" 2>/dev/null; then break; fi
@@ -199,8 +230,11 @@ SCENARIOS=(
   "1MiB keep-alive|/1m.bin||plume apache2 nginx"
   "7-deep FAST|/fast/a/b/c/d/e/f/g/page.html||plume apache2 nginx"
   "7-deep SLOW|/slow/a/b/c/d/e/f/g/page.html||plume apache2"
-  "MultiViews|/mv/doc|Accept-Language: fr|plume apache2"
+  "doc: MultiViews|/mv/doc|Accept-Language: en|plume apache2"
+  "doc: type map|/tm/doc.var|Accept-Language: en|plume apache2"
+  "doc: direct file|/mv/doc.html.en|Accept-Language: en|plume apache2 nginx"
   "host-name Allow|/hostallow/page.html||plume apache2"
+  "Allow from all|/allowall/page.html||plume apache2"
   # Last: it leaves thousands of sockets in TIME_WAIT behind it.
   "6KiB Connection: close|/6k.html|Connection: close|plume apache2 nginx"
 )
@@ -215,7 +249,38 @@ to_ms() { # wrk prints 1.23ms, 456.00us, 1.02s
 
 median() { sort -g | awk '{a[NR]=$1} END{ if (NR==0) print "0"; else print a[int((NR+1)/2)] }'; }
 
-declare -A RPS P50 P99 RSS SYS
+# The issue's acceptance count: MV_REQUESTS requests for /mv/doc over one
+# keep-alive connection in steady state, every process of the server
+# traced; getdents64 calls, and openat/openat2 calls naming the directory.
+# (The trace goes to logs/, a directory no request walks: a file written
+# in a watched directory would feed inotify events back into the trace.)
+mv_syscalls() { # $1 = server, $2 = pid, $3 = port
+  local s=$1 pid=$2 port=$3 list=$WORK/logs/mv-urls.txt out=$WORK/logs/mv-strace-$1.txt pids stpid
+  : >"$list"
+  for _ in $(seq 1 "$MV_REQUESTS"); do
+    printf 'url = "http://127.0.0.1:%s/mv/doc"\noutput = "/dev/null"\n' "$port" >>"$list"
+  done
+  curl -s -H 'Accept-Language: en' -K "$list" >/dev/null || true # warm-up
+  pids=$(tree_pids "$pid" | paste -sd, -)
+  strace -f -qq -e trace=getdents64,openat,openat2,open,newfstatat,statx,stat,lstat -o "$out" -p "$pids" 2>/dev/null &
+  stpid=$!
+  sleep 1
+  curl -s -H 'Accept-Language: en' -K "$list" -w '%{http_code}\n' >"$out.codes" || true
+  sleep 0.3
+  kill -INT "$stpid" 2>/dev/null || true
+  wait "$stpid" 2>/dev/null || true
+  MVREQ[$s]=$(grep -c '^200$' "$out.codes" || true)
+  MVGETDENTS[$s]=$(grep -c 'getdents64(' "$out" || true)
+  # Opens of the directory to read it, and O_PATH opens (a handle for
+  # *at calls, which cannot read entries: Plume's walk of the missing
+  # /mv/doc resolves its parent that way).
+  MVOPENDIR[$s]=$(grep -E 'open(at2?)?\(' "$out" | grep -E "\"$H/mv/?\"" | grep -vc 'O_PATH' || true)
+  MVOPENDIRPATH[$s]=$(grep -E 'open(at2?)?\(' "$out" | grep -E "\"$H/mv/?\"" | grep -c 'O_PATH' || true)
+  MVOPEN[$s]=$(grep -cE 'open(at2?)?\(' "$out" || true)
+  MVSTATDIR[$s]=$(grep -E 'stat[a-z]*\(' "$out" | grep -cE "\"$H/mv/?\"" || true)
+}
+
+declare -A RPS P50 P99 RSS SYS MVREQ MVGETDENTS MVOPENDIR MVOPENDIRPATH MVOPEN MVSTATDIR
 for s in $SERVERS; do
   start "$s" || { echo "bench: skipping $s" >&2; continue; }
   pid_var="PID_$s"; pid=${!pid_var}; port_var="PORT_$s"; port=${!port_var}
@@ -227,6 +292,7 @@ for s in $SERVERS; do
   for sc in "${SCENARIOS[@]}"; do
     IFS='|' read -r name path hdr who <<<"$sc"
     [[ " $who " == *" $s "* ]] || continue
+    if [ -n "$ONLY" ] && ! [[ $name =~ $ONLY ]]; then continue; fi
     key="$name|$s"
     rps_list=""; p50_list=""; p99_list=""
     for r in $(seq 1 "$REPEATS"); do
@@ -239,9 +305,9 @@ for s in $SERVERS; do
       p99_list+="$(to_ms "$(awk '$1=="99%"{print $2}' "$out")") "
       if grep -q 'Non-2xx' "$out"; then echo "bench: warning: $key answered non-2xx (see $out)" >&2; fi
     done
-    RPS[$key]=$(echo "$rps_list" | tr ' ' '\n' | grep . | median)
-    P50[$key]=$(echo "$p50_list" | tr ' ' '\n' | grep . | median)
-    P99[$key]=$(echo "$p99_list" | tr ' ' '\n' | grep . | median)
+    RPS[$key]=$(echo "$rps_list" | tr ' ' '\n' | { grep . || true; } | median)
+    P50[$key]=$(echo "$p50_list" | tr ' ' '\n' | { grep . || true; } | median)
+    P99[$key]=$(echo "$p99_list" | tr ' ' '\n' | { grep . || true; } | median)
     RSS[$key]=$(rss_mib "$pid")
     # Syscalls per request: strace -f -c over every process and thread of
     # the server during a short one-connection wrk run; the total count
@@ -261,6 +327,7 @@ for s in $SERVERS; do
     reqs=$(awk '/requests in/{print $1}' "$st.wrk" 2>/dev/null || echo "")
     SYS[$key]=$(awk -v c="${calls:-0}" -v n="${reqs:-0}" 'BEGIN{ if (c>0 && n>0) printf "%.1f", c/n; else print "?" }')
   done
+  if [ "$s" != nginx ] && { [ -z "$ONLY" ] || [[ "doc: MultiViews" =~ $ONLY ]]; }; then mv_syscalls "$s" "$pid" "$port"; fi
   kill -TERM -- "-$pid" 2>/dev/null || true
   sleep 1
   kill -KILL -- "-$pid" 2>/dev/null || true
@@ -286,6 +353,23 @@ for sc in "${SCENARIOS[@]}"; do
     fi
     echo "| $name | $s | ${RPS[$key]} | ${P50[$key]} | ${P99[$key]} | ${RSS[$key]} | ${SYS[$key]} | $ra | $rn |"
   done
+done
+echo
+echo "MultiViews directory syscalls: strace -f over $MV_REQUESTS keep-alive requests for /mv/doc in steady state"
+echo
+echo "| server | 200 answers | getdents64 | opens of the directory to read it | O_PATH opens of the directory | stats of the directory | all opens |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
+for s in $SERVERS; do
+  [ -n "${MVREQ[$s]:-}" ] || continue
+  echo "| $s | ${MVREQ[$s]} | ${MVGETDENTS[$s]} | ${MVOPENDIR[$s]} | ${MVOPENDIRPATH[$s]} | ${MVSTATDIR[$s]} | ${MVOPEN[$s]} |"
+done
+# Ratios within the run: MultiViews and the type map against the file.
+echo
+for s in $SERVERS; do
+  d=${RPS[doc: direct file|$s]:-}
+  [ -n "$d" ] || continue
+  [ "$s" = nginx ] && continue
+  echo "$s: MultiViews/direct $(ratio "${RPS[doc: MultiViews|$s]:-0}" "$d"), type map/direct $(ratio "${RPS[doc: type map|$s]:-0}" "$d"), host-name Allow/Allow from all $(ratio "${RPS[host-name Allow|$s]:-0}" "${RPS[Allow from all|$s]:-0}")"
 done
 echo
 echo "raw output: $WORK"

@@ -15,6 +15,7 @@ import (
 	"plume/config"
 	"plume/directives"
 	"plume/parser"
+	"plume/server"
 )
 
 func init() { addCommand(newConfigtestCommand) }
@@ -88,12 +89,18 @@ func load(o *httpdOptions) (res *loaded) {
 		res.Tree = tree
 		res.Warnings = append(res.Warnings, tree.Warnings...)
 	}
+	if pe := (*parser.Error)(nil); errors.As(err, &pe) {
+		res.Warnings = append(res.Warnings, pe.Warnings...)
+	}
 	if err != nil {
 		res.Err = err
 		return res
 	}
 	cfg, err := config.FromTree(tree)
 	if err != nil {
+		if pe := (*parser.Error)(nil); errors.As(err, &pe) {
+			res.Warnings = mergeWarnings(res.Warnings, pe.Warnings)
+		}
 		res.Err = err
 		return res
 	}
@@ -101,6 +108,15 @@ func load(o *httpdOptions) (res *loaded) {
 	res.Config = cfg
 	res.Warnings = mergeWarnings(res.Warnings, cfg.Warnings)
 	return res
+}
+
+// postConfig runs the modules' check_config hooks, as Apache does after
+// reading the configuration for -t, -S, -M and startup (not for Plume's
+// own dump and explain): a failure is AH00014 and exit 1.
+func (res *loaded) postConfig() {
+	if res.Err == nil && res.Config != nil {
+		res.Err = server.CheckConfig(res.Config)
+	}
 }
 
 // mergeWarnings returns the read-time warnings followed by the walk-time
@@ -199,9 +215,16 @@ func logLine(w parser.Warning, now time.Time) string {
 	} else if w.Pos.File != "" {
 		msg = fmt.Sprintf("%s:%d: %s", w.Pos.File, w.Pos.Line, msg)
 	}
+	if w.Errno != "" {
+		msg = w.Errno + ": " + msg
+	}
+	level := w.Level
+	if level == "" {
+		level = "warn"
+	}
 	pid := os.Getpid()
-	return fmt.Sprintf("[%s] [%s:warn] [pid %d:tid %d] %s", now.Format("Mon Jan 02 15:04:05.000000 2006"),
-		module, pid, pid, parser.EscapeLog(msg))
+	return fmt.Sprintf("[%s] [%s:%s] [pid %d:tid %d] %s", now.Format("Mon Jan 02 15:04:05.000000 2006"),
+		module, level, pid, pid, parser.EscapeLog(msg))
 }
 
 // formatError renders a load error in Apache's words, escaped as Apache's
@@ -210,6 +233,15 @@ func formatError(err error) string {
 	var pe *parser.Error
 	if errors.As(err, &pe) {
 		return pe.Format(argv0())
+	}
+	var ce *server.CheckError
+	if errors.As(err, &ce) {
+		// One startup line per failed check, each escaped on its own.
+		lines := strings.Split(ce.Error(), "\n")
+		for i, l := range lines {
+			lines[i] = parser.EscapeLog(l)
+		}
+		return strings.Join(lines, "\n")
 	}
 	return parser.EscapeLog(err.Error())
 }
@@ -240,6 +272,7 @@ type jsonVerdict struct {
 // runConfigtest is plume configtest and plume -t.
 func runConfigtest(out, errOut io.Writer, o *configtestOptions) error {
 	res := load(&o.httpdOptions)
+	res.postConfig()
 	var errs []jsonMessage
 	if res.Err != nil {
 		m := jsonMessage{Message: res.Err.Error(), Text: formatError(res.Err)}

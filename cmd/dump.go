@@ -48,7 +48,8 @@ file and line, then the virtual hosts and the modules loaded.`,
 func dumpText(w io.Writer, res *loaded, o *httpdOptions) {
 	_ = parser.Dump(w, res.Tree.Root)
 	fmt.Fprintln(w)
-	printVhosts(w, res, o)
+	printVhosts(w, res)
+	printRunConfig(w, res)
 	for _, l := range res.Config.Listen {
 		fmt.Fprintf(w, "Listen: %s (%s:%d)\n", l.Addr, l.Pos.File, l.Pos.Line)
 	}

@@ -75,6 +75,9 @@ func runExplain(c *cobra.Command, o *explainOptions, rawURL string) error {
 	defer w.Close()
 	first := w.Explain(srv, norm, filename)
 	first.Close()
+	// The stat cache stores on the second walk (the first one only sets
+	// up its watches): the third is the steady state.
+	w.Walk(srv, norm, filename).Close()
 	steady := w.Explain(srv, norm, filename)
 	steady.Close()
 	walk.WriteExplain(c.OutOrStdout(), srv, why, norm, filename, first, steady)

@@ -169,6 +169,10 @@ func runListModules(c *cobra.Command, o *httpdOptions) error {
 	if err != nil {
 		return err
 	}
+	if res.postConfig(); res.Err != nil {
+		fmt.Fprintln(c.ErrOrStderr(), formatError(res.Err))
+		return &exitError{code: 1}
+	}
 	w := c.OutOrStdout()
 	fmt.Fprintln(w, "Loaded Modules:")
 	for _, m := range plumeModules() {
@@ -215,11 +219,18 @@ func runVhosts(c *cobra.Command, o *httpdOptions) error {
 	if err != nil {
 		return err
 	}
-	printVhosts(c.OutOrStdout(), res, o)
+	// httpd prints the virtual hosts before its check_config hooks run,
+	// the rest of -S after them.
+	printVhosts(c.OutOrStdout(), res)
+	if res.postConfig(); res.Err != nil {
+		fmt.Fprintln(c.ErrOrStderr(), formatError(res.Err))
+		return &exitError{code: 1}
+	}
+	printRunConfig(c.OutOrStdout(), res)
 	return nil
 }
 
-func printVhosts(w io.Writer, res *loaded, o *httpdOptions) {
+func printVhosts(w io.Writer, res *loaded) {
 	cfg := res.Config
 	type entry struct {
 		addr string
@@ -279,6 +290,12 @@ func printVhosts(w io.Writer, res *loaded, o *httpdOptions) {
 			}
 		}
 	}
+}
+
+// printRunConfig is the rest of httpd -S: ServerRoot, DocumentRoot and
+// the defines.
+func printRunConfig(w io.Writer, res *loaded) {
+	cfg := res.Config
 	if res.Tree != nil {
 		fmt.Fprintf(w, "ServerRoot: %q\n", res.Tree.ServerRoot)
 	}

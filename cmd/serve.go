@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -52,9 +53,11 @@ func runServe(o *httpdOptions, stdout, stderr io.Writer) error {
 	loadOpts.File = file
 	loadConfig := func() (*config.Config, error) {
 		res := load(&loadOpts)
+		res.postConfig()
 		if res.Err != nil {
 			return nil, fmt.Errorf("%s", formatError(res.Err))
 		}
+		printLoadWarnings(stderr, res)
 		return res.Config, nil
 	}
 	srv, err := server.New(server.Options{Load: loadConfig, Hooks: server.StandardHooks()})
@@ -77,4 +80,18 @@ func runServe(o *httpdOptions, stdout, stderr io.Writer) error {
 		return &exitError{code: 1, err: err}
 	}
 	return nil
+}
+
+// printLoadWarnings reports a configuration's warnings once per load
+// (startup and each reload), as Apache prints its read-time warnings to
+// stderr while it reads the configuration, never per request: the same
+// lines and closing summary of unsupported directives as configtest.
+func printLoadWarnings(w io.Writer, res *loaded) {
+	now := time.Now()
+	for _, wn := range res.Warnings {
+		fmt.Fprintln(w, logLine(wn, now))
+	}
+	if summary := carryOverSummary(res.unsupported()); summary != "" {
+		fmt.Fprintln(w, summary)
+	}
 }

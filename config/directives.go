@@ -34,6 +34,8 @@ func init() {
 			Help: "The email address of the server administrator", Func: setServerAdmin},
 		&directives.Spec{Name: "HostnameLookups", Module: "core", Syntax: directives.Take1, ReqOverride: directives.AccessConf | directives.RsrcConf,
 			Help: `"on" to enable, "off" to disable reverse DNS lookups, or "double" to enable double-reverse DNS lookups`, Func: setHostnameLookups},
+		&directives.Spec{Name: "NameVirtualHost", Module: "core", Syntax: directives.Take1, ReqOverride: directives.RsrcConf,
+			Help: "A numeric IP address:port, or the name of a host", Func: setNameVirtualHost},
 		&directives.Spec{Name: "Listen", Module: "core", Syntax: directives.TakeArgv, ReqOverride: directives.RsrcConf,
 			Help: "A port number or a numeric IP address and a port number, and an optional protocol", Func: setListen},
 	)
@@ -447,9 +449,30 @@ func parseAddrPort(s string) (host string, port int, err error) {
 func ServerRootRelative(c *directives.Cmd, p string) string { return serverRootRelative(c, p) }
 
 // generateError is the Error directive (core.c generate_message): the
-// configuration (or .htaccess) fails with the directive's first word,
-// unquoted, as the message.
+// configuration (or .htaccess) fails with the whole raw argument as the
+// message, without its surrounding quotes when it starts and ends with the
+// same quote (`Error should not reach this point.` prints all of it;
+// `Error "a" b` prints `"a" b`).
 func generateError(_ *directives.Cmd, args []string) error {
-	msg, _, _ := parser.NextWord(args[0])
+	msg := strings.TrimSpace(args[0])
+	if n := len(msg); n >= 1 && (msg[0] == '"' || msg[0] == '\'') && msg[n-1] == msg[0] {
+		msg = msg[1:max(n-1, 1)]
+	}
 	return errors.New(msg)
+}
+
+// setNameVirtualHost is core.c set_name_virtual_host: obsolete since 2.3.11,
+// it only logs AH00548, once per configuration read.
+func setNameVirtualHost(c *directives.Cmd, _ []string) error {
+	if c.Global == nil || c.Node == nil {
+		return nil
+	}
+	for _, w := range c.Global.Warnings {
+		if w.Code == "AH00548" {
+			return nil
+		}
+	}
+	c.Global.Warnings = append(c.Global.Warnings, parser.Warning{Pos: c.Node.Pos, Module: "core", Level: "notice", Code: "AH00548",
+		Msg: fmt.Sprintf("NameVirtualHost has no effect and will be removed in the next release %s:%d", c.Node.Pos.File, c.Node.Pos.Line)})
+	return nil
 }

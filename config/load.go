@@ -53,6 +53,12 @@ func FromTreeWith(tree *parser.Tree, opts directives.Options) (*Config, error) {
 	loadingServerRoot = ""
 	loadMu.Unlock()
 	if err != nil {
+		// Apache has printed the warnings of the directives before the
+		// failing one (AH00112, AH00547, ...) when it stops.
+		var pe *parser.Error
+		if dc != nil && errors.As(err, &pe) && pe.Warnings == nil {
+			pe.Warnings = dc.Warnings
+		}
 		return nil, err
 	}
 	return Build(tree, dc), nil

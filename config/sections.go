@@ -212,7 +212,12 @@ func virtualHostSection(c *directives.Cmd, _ []string) error {
 	for _, w := range words {
 		addr, ok := parseVHostAddr(w)
 		if !ok {
-			c.Warn("core", "AH00547", "Could not resolve host name %s -- ignoring!", vhostHostPart(w))
+			// ap_log_error(APLOG_ERR, rv = EAI_NONAME) in get_addresses.
+			if c.Global != nil {
+				c.Global.Warnings = append(c.Global.Warnings, parser.Warning{Pos: c.Node.Pos, Module: "core", Level: "error",
+					Errno: "(EAI 2)Name or service not known", Code: "AH00547",
+					Msg: fmt.Sprintf("Could not resolve host name %s -- ignoring!", vhostHostPart(w))})
+			}
 			continue
 		}
 		vcs.addrs = append(vcs.addrs, addr...)

@@ -36,6 +36,23 @@ func BenchmarkMultiViews(b *testing.B) {
 	}
 }
 
+// BenchmarkMultiViewsWatched: the same with the listing kept current by a
+// (fake) directory watcher and the variant lookups memoised by the host:
+// no system call at all.
+func BenchmarkMultiViewsWatched(b *testing.B) {
+	h, root := benchHarness(b)
+	h.neg = NewWatched(&memoHost{harness: h}, &fakeWatcher{})
+	path := filepath.Join(root, "l2", "page")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		r, _ := h.newRequest(nil, "GET", "/l2/page", path, benchHeader, nil)
+		if res := h.neg.MultiViews(r); res.Status != request.OK {
+			b.Fatal(res.Status)
+		}
+	}
+}
+
 // BenchmarkTypeMap: /maps/qs.var through the type-map handler (parsed map
 // cached).
 func BenchmarkTypeMap(b *testing.B) {

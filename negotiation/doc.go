@@ -10,7 +10,7 @@
 // The serving core provides a Host, which runs sub-requests (walk, access
 // control, mod_mime), and calls three entry points:
 //
-//	neg := negotiation.New(host)
+//	neg := negotiation.NewWatched(host, walker) // or New(host): stat per use
 //
 //	// type_checker hook, first: the file does not exist and Options
 //	// MultiViews is on (also for mod_dir's index sub-requests).
@@ -31,6 +31,21 @@
 //
 //	// fixup: re-spell gzip/x-gzip as the client did.
 //	negotiation.FixEncoding(r)
+//
+// Caching. negotiation.NewWatched(host, w) takes a DirWatcher (the walk's
+// inotify watcher, *walk.Walker): a directory listing or a parsed type map
+// of a watched directory is then used without any system call until w
+// reports a change in that directory (the walk drains its events at the
+// start of every request, so a change counts from the next request).
+// Directories w cannot watch are validated by a stat per use, as with
+// New. A host that also implements MemoHost gets, for the regular files
+// of a watched directory, a Memo that lives as long as the cached listing
+// (or map): there it keeps each variant's walk and mod_mime answer, so
+// that a MultiViews request walks only the variant it serves. Access
+// control is never memoised. The chosen variant is looked up afresh by
+// the host to be served, which also catches what a watch cannot see (a
+// directory above replaced): then the host calls Invalidate and
+// negotiates again.
 //
 // Result.NoCache asks for "Expires: <now>" (HTTP/1.0 clients). Headers are
 // set in r.ErrOut, as Apache sets them in err_headers_out, so they survive

@@ -6,9 +6,10 @@ import (
 	"io/fs"
 	"net/http"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"plume/request"
 )
@@ -22,6 +23,20 @@ type Host interface {
 	// the walk, access control, the type checkers (mod_mime, and
 	// MultiViews again when that file is missing) and the fixups.
 	LookupVariant(r *request.Request, name string) VariantInfo
+}
+
+// MemoHost is a Host that can reuse part of a variant's lookup while the
+// variant's directory is unchanged. The Negotiator passes a Memo only for
+// regular files (not symbolic links) of a directory an inotify watch
+// covers; the Memo is dropped with the directory's cached listing (or
+// type map) on any change in that directory. The host keeps there what
+// depends on the file and the configuration alone (the walk's outcome,
+// mod_mime's answer), never a request's access decision, and must notice
+// a configuration change that the directory watch does not see (an
+// .htaccess edit higher up) by keying on the request's merged config.
+type MemoHost interface {
+	Host
+	LookupVariantMemo(r *request.Request, name string, memo *Memo) VariantInfo
 }
 
 // VariantInfo is the outcome of a variant's sub-request.
@@ -69,6 +84,10 @@ type Result struct {
 	// Sub before promoting it: Apache types a variant that has a handler
 	// but no type as application/x-httpd-cgi.
 	SubContentType string
+	// DirModTime (MultiViews) is the directory's modification time, the
+	// source of Apache's variant list validator (set_vlist_validator on
+	// a request whose missing file's finfo is its directory's).
+	DirModTime time.Time
 	// Redirect (TypeMap) is the URI to internally redirect to
 	// (ap_internal_redirect): directory + variant + path info + ?args. The
 	// redirected request keeps r.ErrOut, as Apache's does.
@@ -87,23 +106,59 @@ type Result struct {
 // Negotiator is mod_negotiation bound to a host. It is safe for concurrent
 // use; it caches directory listings and parsed type maps.
 type Negotiator struct {
-	host Host
-	dirs *dirCache
-	maps *mapCache
+	host     Host
+	memoHost MemoHost // host, when it can use a Memo
+	dirs     *dirCache
+	maps     *mapCache
+	watch    DirWatcher
+	onChange func(string)
 }
 
-// New returns a Negotiator that runs sub-requests through host.
-func New(host Host) *Negotiator {
-	return &Negotiator{host: host, dirs: newDirCache(), maps: newMapCache()}
+// New returns a Negotiator that runs sub-requests through host. Its caches
+// are validated by a stat per use.
+func New(host Host) *Negotiator { return NewWatched(host, nil) }
+
+// NewWatched returns a Negotiator whose caches of the directories w
+// watches are invalidated by w instead of being validated per use: a
+// MultiViews request then makes no system call for the directory, and a
+// MemoHost may skip the variants' walks. Directories w does not cover
+// (WatchDir false) fall back to a stat per use.
+func NewWatched(host Host, w DirWatcher) *Negotiator {
+	n := &Negotiator{host: host, dirs: newDirCache(), maps: newMapCache(), watch: w}
+	n.memoHost, _ = host.(MemoHost)
+	n.onChange = n.Invalidate
+	return n
 }
 
 // Invalidate drops cached knowledge of dir (a directory path) and the type
-// maps in it, for callers that watch the file system (inotify). Caches are
-// validated by stat anyway; this only makes a change visible sooner.
+// maps in it: the DirWatcher calls it, and so may callers that learn of a
+// change otherwise (the host, when the file it is about to serve is not
+// the one a cached lookup described).
 func (n *Negotiator) Invalidate(dir string) {
-	dir = strings.TrimSuffix(dir, "/")
+	if len(dir) > 1 {
+		dir = strings.TrimSuffix(dir, "/")
+	}
 	n.dirs.invalidate(dir)
 	n.maps.invalidateDir(dir)
+}
+
+// Watched reports whether the cache entry for path (a directory listed for
+// MultiViews, or a type map) exists and is kept current by the
+// DirWatcher rather than validated per use (for tests and explain).
+func (n *Negotiator) Watched(path string) bool {
+	if len(path) > 1 {
+		path = strings.TrimSuffix(path, "/")
+	}
+	n.dirs.mu.Lock()
+	l := n.dirs.m[path]
+	n.dirs.mu.Unlock()
+	if l != nil {
+		return l.watched
+	}
+	n.maps.mu.Lock()
+	e := n.maps.m[path]
+	n.maps.mu.Unlock()
+	return e != nil && e.watched
 }
 
 // VariantListNote is the request note holding the HTML variant list of a
@@ -148,9 +203,10 @@ func (n *Negotiator) MultiViews(r *request.Request) Result {
 	}
 	v := &s.vars[best]
 	res.Variant = v.fileName
+	res.DirModTime = s.dirMtime
 	if v.info == nil {
 		// From a type map found among the files: look the variant up now.
-		info := n.host.LookupVariant(r, v.fileName)
+		info := n.lookupMapVariant(r, s, v.fileName)
 		if info.Status != http.StatusOK {
 			return Result{Status: info.Status}
 		}
@@ -171,11 +227,11 @@ func (n *Negotiator) MultiViews(r *request.Request) Result {
 // Call it when r.Handler is "type-map" or "application/x-type-map".
 func (n *Negotiator) TypeMap(r *request.Request) Result {
 	s := n.newState(r)
-	tm, st := n.loadMap(r, r.Filename, r.Filename)
+	tm, memo, st := n.loadMap(r, r.Filename, r.Filename, r.Finfo)
 	if st != request.OK {
 		return Result{Status: st}
 	}
-	s.vars = tm
+	s.vars, s.memo = tm, memo
 	best, res := n.doNegotiation(r, s, false)
 	if res.Status != request.OK {
 		return res
@@ -238,21 +294,32 @@ func (n *Negotiator) readTypesMulti(r *request.Request, s *state) int {
 	if strings.HasSuffix(r.Filename, "/") {
 		filp = ""
 	}
-	entries, err := n.dirs.list(strings.TrimSuffix(s.dirName, "/"))
+	dir := s.dirName
+	if len(dir) > 1 {
+		dir = strings.TrimSuffix(dir, "/")
+	}
+	l, err := n.dirs.list(dir, n.watch, n.onChange)
 	if err != nil {
 		logErr(r, "AH00686", "cannot read directory for multi: "+s.dirName)
 		return http.StatusForbidden
 	}
+	s.dirMtime = l.mtime
 	anyMatch := false
-	for _, e := range entries {
+	for i := range l.entries {
+		e := &l.entries[i]
 		if len(e.name) <= len(filp) || e.name[:len(filp)] != filp || e.name[len(filp)] != '.' {
 			continue
 		}
-		if e.isDir {
+		if e.isDir() {
 			continue
 		}
 		anyMatch = true
-		info := n.host.LookupVariant(r, e.name)
+		var info VariantInfo
+		if l.memo != nil && e.typ == dtReg && n.memoHost != nil {
+			info = n.memoHost.LookupVariantMemo(r, e.name, l.memo)
+		} else {
+			info = n.host.LookupVariant(r, e.name)
+		}
 		if !info.Regular {
 			continue
 		}
@@ -268,12 +335,12 @@ func (n *Negotiator) readTypesMulti(r *request.Request, s *state) int {
 		}
 		if ct == mapFileMagicType || info.Handler == "type-map" {
 			// A type map among the files replaces the listing.
-			vars, st := n.loadMap(r, s.dirName+e.name, r.Filename)
+			vars, memo, st := n.loadMap(r, s.dirName+e.name, r.Filename, nil)
 			if st != request.OK {
 				s.vars = nil
 				return st
 			}
-			s.vars = vars
+			s.vars, s.memo = vars, memo
 			s.countMultiviews = 0
 			return request.OK
 		}
@@ -295,12 +362,14 @@ func (n *Negotiator) readTypesMulti(r *request.Request, s *state) int {
 		logErr(r, "AH00687", "Negotiation: discovered file(s) matching request: "+r.Filename+" (None could be negotiated).")
 		return http.StatusNotFound
 	}
-	sort.SliceStable(s.vars, func(i, j int) bool {
-		a, b := &s.vars[i], &s.vars[j]
+	slices.SortStableFunc(s.vars, func(a, b variant) int {
 		if a.sourceQ != b.sourceQ {
-			return a.sourceQ > b.sourceQ
+			if a.sourceQ > b.sourceQ {
+				return -1
+			}
+			return 1
 		}
-		return a.fileName < b.fileName
+		return strings.Compare(a.fileName, b.fileName)
 	})
 	return request.OK
 }
@@ -326,24 +395,35 @@ func exceptionsCovered(filp string, exc []string) bool {
 // loadMap reads a type map through the cache, replaying its log lines
 // (which name logName, the request's file, as Apache does) and mapping a
 // failure to a status.
-func (n *Negotiator) loadMap(r *request.Request, path, logName string) ([]variant, int) {
-	tm, err := n.maps.get(path)
+func (n *Negotiator) loadMap(r *request.Request, path, logName string, fi fs.FileInfo) ([]variant, *Memo, int) {
+	cm, err := n.maps.get(path, fi, n.watch, n.onChange)
 	if err != nil {
 		logErr(r, "AH00683", "cannot access type map file: "+path)
 		if errors.Is(err, fs.ErrNotExist) || isNotDir(err) {
-			return nil, http.StatusNotFound
+			return nil, nil, http.StatusNotFound
 		}
-		return nil, http.StatusForbidden
+		return nil, nil, http.StatusForbidden
 	}
+	tm := cm.tm
 	for _, l := range tm.logs {
 		logErr(r, l.code, l.format(logName))
 	}
 	if tm.status != 0 {
-		return nil, tm.status
+		return nil, nil, tm.status
 	}
 	vars := make([]variant, len(tm.variants))
 	copy(vars, tm.variants)
-	return vars, request.OK
+	return vars, cm.memo, request.OK
+}
+
+// lookupMapVariant looks up a variant named in a type map: through the
+// map's Memo when the name is a plain entry of the map's (watched)
+// directory.
+func (n *Negotiator) lookupMapVariant(r *request.Request, s *state, name string) VariantInfo {
+	if s.memo != nil && n.memoHost != nil && name != "" && !strings.Contains(name, "/") && name != "." && name != ".." {
+		return n.memoHost.LookupVariantMemo(r, name, s.memo)
+	}
+	return n.host.LookupVariant(r, name)
 }
 
 // doNegotiation is do_negotiation. It returns the chosen variant's index
@@ -406,7 +486,7 @@ func protoBefore11(p string) bool {
 // headers.
 func (n *Negotiator) setupChoiceResponse(r *request.Request, s *state, v *variant) int {
 	if v.info == nil {
-		info := n.host.LookupVariant(r, v.fileName)
+		info := n.lookupMapVariant(r, s, v.fileName)
 		if info.Status != http.StatusOK && !info.TCN {
 			return info.Status
 		}
@@ -521,6 +601,11 @@ func mergeHeader(h http.Header, k, v string) {
 // addVary merges tokens into Vary the way Apache's output does in the end
 // (fixup_vary): unique field names, case-insensitively, joined by ','.
 func addVary(h http.Header, tokens []string) {
+	if len(h["Vary"]) == 0 {
+		// The usual case: negotiation's own tokens, already unique.
+		h["Vary"] = []string{strings.Join(tokens, ",")}
+		return
+	}
 	var all []string
 	seen := map[string]bool{}
 	add := func(t string) {

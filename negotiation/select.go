@@ -3,12 +3,18 @@ package negotiation
 import (
 	"net/http"
 	"strings"
+	"time"
 )
 
 // state is one negotiation (Apache's negotiation_state).
 type state struct {
 	conf *DirConfig
 	env  map[string]string
+	// memo is the Memo of the type map in use (nil for MultiViews
+	// listings, which pass theirs directly).
+	memo *Memo
+	// dirMtime is the listed directory's modification time (MultiViews).
+	dirMtime time.Time
 
 	accepts         []acceptRec
 	hasAccepts      bool

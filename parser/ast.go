@@ -3,8 +3,10 @@
 // continuation, comments, quoting, ${VAR} expansion, Include/IncludeOptional,
 // Define/UnDefine, ServerRoot, DefaultRuntimeDir, LoadModule/LoadFile and
 // the conditional sections (<IfModule>, <IfDefine>, <IfVersion>, <IfFile>,
-// <IfDirective>, <IfSection>), which Apache executes while reading
-// ("EXEC_ON_READ") and which leave no node of their own.
+// <IfDirective>, <IfSection>), and, when the configuration loads
+// macro_module, mod_macro's <Macro>/Use/UndefMacro (expanded in place), which
+// Apache executes while reading ("EXEC_ON_READ") and which leave no node of
+// their own.
 //
 // It does not know what a directive means: the directives package checks
 // names, contexts and arguments and turns nodes into typed settings.
@@ -98,6 +100,9 @@ type Error struct {
 	// Hint is Plume's own advice (for example naming a UTF-8 BOM); it is
 	// printed after Apache's text, never instead of it.
 	Hint string
+	// Warnings are those Load gave before it failed (Apache has already
+	// printed them when it stops): AH00111, mod_macro's, ...
+	Warnings []Warning
 }
 
 func (e *Error) Error() string { return e.Format("plume") }
@@ -227,6 +232,11 @@ type Warning struct {
 	Module string // Apache's module name for the log prefix, e.g. "core"
 	Code   string // "AH00111"
 	Msg    string
+	// Level is the log level Apache prints ("" is warn); Errno is APR's
+	// "(N)text" prefix some messages carry, e.g. "(EAI 2)Name or service
+	// not known".
+	Level string
+	Errno string
 }
 
 func (w Warning) String() string {

@@ -16,6 +16,34 @@ type stream struct {
 	// directive executed while reading and by tag errors, never cleared.
 	// The one-line error names its line.
 	errPos *Pos
+	// outer holds the readers a macro expansion (Use) interrupted,
+	// innermost last: next resumes them when the current one ends.
+	outer []streamFrame
+}
+
+type streamFrame struct {
+	r    *lineReader
+	file string
+}
+
+// push makes r (named file) the stream's reader until it ends, as
+// mod_macro's array config replaces cmd->config_file.
+func (st *stream) push(r *lineReader, file string) {
+	st.outer = append(st.outer, streamFrame{st.r, st.file})
+	st.r, st.file = r, file
+}
+
+// next is the next logical line of the stream, across macro expansions.
+func (st *stream) next() (logicalLine, bool, error) {
+	for {
+		l, ok, err := st.r.next()
+		if ok || err != nil || len(st.outer) == 0 {
+			return l, ok, err
+		}
+		f := st.outer[len(st.outer)-1]
+		st.outer = st.outer[:len(st.outer)-1]
+		st.r, st.file = f.r, f.file
+	}
 }
 
 // buildCtx is one build pass's output and open-section stack (Apache's
@@ -67,7 +95,7 @@ func (ld *loader) buildConfig(st *stream) ([]*Node, error) {
 	frames := []*contFrame{{ctx: &buildCtx{}}}
 	depth := 0 // open sections and conditionals, all frames together
 	for {
-		l, ok, err := st.r.next()
+		l, ok, err := st.next()
 		if err != nil {
 			return nil, msgError(err.Error())
 		}
@@ -208,7 +236,7 @@ func (ld *loader) buildLine(st *stream, l logicalLine, ctx *buildCtx) (string, e
 func (ld *loader) soak(st *stream, canon string) error {
 	stack := []string{canon}
 	for {
-		l, ok, err := st.r.next()
+		l, ok, err := st.next()
 		if err != nil {
 			return msgError(err.Error())
 		}

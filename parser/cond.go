@@ -73,7 +73,7 @@ func (ld *loader) knownDirective(name string) bool {
 		return true
 	}
 	c, ok := execCmds[strings.ToLower(name)]
-	return ok && !strings.HasPrefix(c.name, "<")
+	return ok && !strings.HasPrefix(c.name, "<") && (c.module == "" || ld.moduleLoaded(c.module))
 }
 
 func (ld *loader) knownSection(name string) bool {

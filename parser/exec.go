@@ -16,7 +16,11 @@ type execCmd struct {
 	// htaccess: also executed in .htaccess files (the conditionals);
 	// the others are plain nodes there, for the directive walker to refuse.
 	htaccess bool
-	run      func(ld *loader, st *stream, args string, pos Pos) ([]*Node, error)
+	// module, when set, is the Apache module that provides the
+	// directive: it runs only when the configuration loads it, and is
+	// otherwise an ordinary node (Apache's "Invalid command").
+	module string
+	run    func(ld *loader, st *stream, args string, pos Pos) ([]*Node, error)
 }
 
 var execCmds map[string]*execCmd
@@ -61,7 +65,7 @@ func IsReadTimeDirective(name string) bool {
 
 func (ld *loader) execOnRead(word string) (*execCmd, bool) {
 	c, ok := execCmds[strings.ToLower(word)]
-	if !ok || (ld.htaccess && !c.htaccess) {
+	if !ok || (ld.htaccess && !c.htaccess) || (c.module != "" && !ld.moduleLoaded(c.module)) {
 		return nil, false
 	}
 	return c, true

@@ -91,6 +91,7 @@ type loader struct {
 	// noInclude refuses Include/IncludeOptional without touching the file
 	// system (fuzzing must not read "/" recursively).
 	noInclude bool
+	macros    macroState
 }
 
 func newLoader(opts Options) *loader {
@@ -118,8 +119,14 @@ func (ld *loader) warn(w Warning) { ld.warnings = append(ld.warnings, w) }
 // Load reads mainFile (relative to the ServerRoot, like -f) and everything
 // it includes, with the -C directives before it and the -c ones after, as
 // Apache's ap_read_config does. The error, if any, is an *Error.
-func Load(mainFile string, opts Options) (*Tree, error) {
+func Load(mainFile string, opts Options) (tree *Tree, err error) {
 	ld := newLoader(opts)
+	defer func() {
+		var pe *Error
+		if err != nil && errors.As(err, &pe) {
+			pe.Warnings = ld.warnings
+		}
+	}()
 	root := &Node{}
 	var top []*Node
 

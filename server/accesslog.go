@@ -12,6 +12,7 @@ import (
 	"plume/access"
 	"plume/config"
 	"plume/directives"
+	"plume/parser"
 )
 
 var logConfigModule = directives.RegisterModule(&directives.Module{
@@ -29,6 +30,8 @@ type CustomLogSpec struct {
 	EnvNeg bool   // env=!VAR
 	// Default is true for TransferLog (the server's default format).
 	Default bool
+	// Pos is the directive's position, for the AH02297 post-config check.
+	Pos parser.Pos
 }
 
 // LogConfigServer is mod_log_config's per-server state.
@@ -85,7 +88,7 @@ func init() {
 			Help: "a file name, a custom log format string or format name, and an optional \"env=\" or \"expr=\" clause (see docs)",
 			Func: func(c *directives.Cmd, a []string) error {
 				s := c.ServerConfig(logConfigModule).(*LogConfigServer)
-				spec := CustomLogSpec{Target: a[0], Format: a[1]}
+				spec := CustomLogSpec{Target: a[0], Format: a[1], Pos: nodePos(c)}
 				if len(a) == 3 {
 					switch {
 					case strings.HasPrefix(a[2], "env="):
@@ -107,7 +110,7 @@ func init() {
 			Help: "the filename of the access log",
 			Func: func(c *directives.Cmd, a []string) error {
 				s := c.ServerConfig(logConfigModule).(*LogConfigServer)
-				s.Logs = append(s.Logs, CustomLogSpec{Target: a[0], Default: true})
+				s.Logs = append(s.Logs, CustomLogSpec{Target: a[0], Default: true, Pos: nodePos(c)})
 				return nil
 			}},
 		&directives.Spec{Name: "BufferedLogs", Module: m, Syntax: directives.Flag, ReqOverride: rsrc,

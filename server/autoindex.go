@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"path"
@@ -345,7 +346,7 @@ func (x *exchange) autoindex(r *request.Request) int {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		return request.Declined
 	}
-	if r.Finfo == nil || !r.Finfo.IsDir() {
+	if r.Finfo == nil || !r.Finfo.IsDir() || !autoindexLoaded(x.g.cfg) {
 		return request.Declined
 	}
 	opts := config.AllowOptions(r.PerDir)
@@ -360,6 +361,19 @@ func (x *exchange) autoindex(r *request.Request) int {
 	return x.indexDirectory(r)
 }
 
+// autoindexLoaded reports whether mod_autoindex takes part. Plume's modules
+// are compiled in, so a config that loads no module at all (the embedded
+// one, small hand-written ones) has it; but a config that chooses its
+// modules with LoadModule, as Apache's must, and leaves autoindex_module
+// out gets Apache's answer for a directory without a listing module: the
+// core handler's 404 (AH00129 at info), not mod_autoindex's 403 AH01276.
+func autoindexLoaded(cfg *config.Config) bool {
+	if cfg == nil || cfg.Tree == nil || len(cfg.Tree.Modules) == 0 {
+		return true
+	}
+	return cfg.Tree.Loaded["autoindex_module"]
+}
+
 func (x *exchange) indexDirectory(r *request.Request) int {
 	conf := directives.DirOf(r.PerDir, autoindexModule, &AutoindexConfig{})
 	opts := conf.options()
@@ -370,7 +384,7 @@ func (x *exchange) indexDirectory(r *request.Request) int {
 		return http.StatusForbidden
 	}
 	const maxEntries = 1 << 20
-	names, err := f.Readdirnames(maxEntries)
+	dirents, err := f.ReadDir(maxEntries)
 	f.Close()
 	if err != nil && err != io.EOF {
 		x.log(r, "autoindex", LevelError, "AH01275", "Can't open directory for index: "+dirPath)
@@ -422,9 +436,19 @@ func (x *exchange) indexDirectory(r *request.Request) int {
 		}
 		list = append(list, pe)
 	}
-	for _, name := range names {
+	for _, de := range dirents {
+		name := de.Name()
 		if name == "." || name == ".." || x.ignored(conf, name) {
 			continue
+		}
+		if de.Type()&fs.ModeSymlink != 0 {
+			// apr_dir_read stats every entry through its link, and
+			// index_directory skips the un-stat()able ones (dangling
+			// links) before any sub-request, so nothing is logged. The
+			// file type from getdents spares the stat for other entries.
+			if _, err := os.Stat(dirPath + "/" + name); err != nil {
+				continue
+			}
 		}
 		sr := x.lookupDirent(r, name)
 		ok := sr.Status == http.StatusOK || (sr.Status >= 200 && sr.Status < 400)
@@ -1206,4 +1230,23 @@ func listingContentType(conf *AutoindexConfig) string {
 		ctype = "text/html"
 	}
 	return ctype + ";charset=" + charset
+}
+
+// direntSymlinkCode is the AH code Apache logs when the request walk
+// refuses the symlink that is a directory entry's own name in a dirent
+// sub-request (listing entries, MultiViews variants), where Plume's walk
+// reports AH00037. ap_sub_req_lookup_dirent stats the entry through the
+// link first: a dangling link is no file, and Apache logs nothing; a link
+// to a regular file stays in the parent directory, whose walk
+// ap_directory_walk has cached, and its cached-directory path logs
+// AH00032; a link to a directory, or a dangling one, is walked in full
+// and logs AH00037.
+// Only the failure path pays for the stat.
+func direntSymlinkCode(filename string) string {
+	fi, err := os.Stat(filename)
+	switch {
+	case err != nil || fi.IsDir():
+		return "AH00037"
+	}
+	return "AH00032"
 }

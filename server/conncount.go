@@ -18,9 +18,9 @@ func (l countingListener) Accept() (net.Conn, error) {
 	return &countingConn{Conn: c}, nil
 }
 
-// countingConn counts bytes written. It forwards ReadFrom so net/http
-// still reaches sendfile(2) on the TCP connection, and CloseWrite for
-// lingering closes.
+// countingConn counts bytes written. It forwards ReadFrom so the
+// connection layer still reaches sendfile(2) on the TCP connection,
+// and CloseWrite for lingering closes.
 type countingConn struct {
 	net.Conn
 	written atomic.Int64

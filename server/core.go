@@ -60,7 +60,10 @@ const (
 	ETagMTime = 1 << 1
 	ETagInode = 1 << 2
 	ETagSize  = 1 << 3
-	ETagAll   = ETagMTime | ETagInode | ETagSize
+	// ETagDigest (FileETag Digest, 2.4.56+) replaces the other components
+	// with the base64 SHA-1 of the content.
+	ETagDigest = 1 << 4
+	ETagAll    = ETagMTime | ETagInode | ETagSize
 	// Apache 2.4's default is MTime Size.
 	ETagBackward = ETagMTime | ETagSize
 )
@@ -172,10 +175,16 @@ type CoreServer struct {
 	MaxKeepAliveRequests int
 	maxKASet             bool
 	KeepAliveTimeout     time.Duration
-	ErrorLog             string
-	LogLevel             *LogLevels
-	AllowEncodedSlashes  int // 0 unset, 1 off, 2 on, 3 nodecode
-	MergeSlashes         Tri
+	// Limits are LimitRequestLine/Fieldsize/Fields (protocol.go).
+	Limits   requestLimits
+	ErrorLog string
+	// errorLogOwn is set when this server's own ErrorLog directive set
+	// ErrorLog (a vhost without one shares the main server's log, and
+	// Apache's AH02291 check skips it).
+	errorLogOwn         bool
+	LogLevel            *LogLevels
+	AllowEncodedSlashes int // 0 unset, 1 off, 2 on, 3 nodecode
+	MergeSlashes        Tri
 	// TraceEnable: Unset/On, Off, or "extended" (traceExtended).
 	TraceEnable int
 	// Global-only settings, read from the main server.
@@ -198,6 +207,7 @@ func mergeCoreServer(b, a *CoreServer) *CoreServer {
 	if a.ErrorLog != "" {
 		n.ErrorLog = a.ErrorLog
 	}
+	n.errorLogOwn = a.errorLogOwn
 	if a.LogLevel != nil {
 		n.LogLevel = a.LogLevel
 	}
@@ -450,7 +460,8 @@ func init() {
 				if err := c.CheckContext(directives.NotInDirContext); err != nil {
 					return err
 				}
-				coreServer(c).ErrorLog = a[0]
+				cs := coreServer(c)
+				cs.ErrorLog, cs.errorLogOwn = a[0], true
 				return nil
 			}},
 		&directives.Spec{Name: "LogLevel", Module: m, Syntax: directives.Iterate, ReqOverride: rsrc | access,
@@ -571,9 +582,7 @@ func setFileETag(c *directives.Cmd, a []string) error {
 		case "size":
 			bit = ETagSize
 		case "digest":
-			// FileETag Digest is accepted by Apache 2.4.56+; Plume uses
-			// the default components instead.
-			bit = 0
+			bit = ETagDigest
 		default:
 			return fmt.Errorf("Unknown keyword '%s' for FileETag directive", w)
 		}

@@ -153,8 +153,8 @@ func cannedErrorString(e errorInfo) string {
 	case 416:
 		return "<p>None of the range-specifier values in the Range\nrequest-header field overlap the current extent\nof the selected resource.</p>\n"
 	case 417:
-		return "<p>The expectation given in the Expect request-header\nfield could not be met by this server.\nThe client sent<pre>\n    Expect: " +
-			escapeHTML(e.expect) + "\n</pre>\n</p>\n"
+		return optionalNote(e, "<p>The expectation given in the Expect request-header\nfield could not be met by this server.\nThe client sent<pre>\n    Expect: "+
+			escapeHTML(e.expect)+"\n</pre>\n", "error-notes", "</p>\n")
 	case 422:
 		return "<p>The server understands the media type of the\nrequest entity, but was unable to process the\ncontained instructions.</p>\n"
 	case 423:

@@ -43,8 +43,10 @@ func TestReload(t *testing.T) {
 	}
 }
 
-// TestKeepAlive checks MaxKeepAliveRequests: the last allowed request on a
-// connection is answered with Connection: close.
+// TestKeepAlive checks MaxKeepAliveRequests as Apache counts it: the
+// limit is the number of keep-alive answers, so the connection carries one
+// more request, answered with Connection: close (apache2 with
+// MaxKeepAliveRequests 2 closes after the third answer).
 func TestKeepAlive(t *testing.T) {
 	s := startSite(t, "MaxKeepAliveRequests 3\n", map[string]string{"htdocs/x": "x"}, false)
 	c, err := net.Dial("tcp", strings.TrimPrefix(s.plume, "http://"))
@@ -54,7 +56,7 @@ func TestKeepAlive(t *testing.T) {
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(10 * time.Second))
 	br := bufio.NewReader(c)
-	for i := 1; i <= 3; i++ {
+	for i := 1; i <= 4; i++ {
 		c.Write([]byte("GET /x HTTP/1.1\r\nHost: a\r\n\r\n"))
 		var closeHdr bool
 		for {
@@ -70,7 +72,7 @@ func TestKeepAlive(t *testing.T) {
 			}
 		}
 		br.Discard(1)
-		if closeHdr != (i == 3) {
+		if closeHdr != (i == 4) {
 			t.Errorf("request %d: Connection: close = %v", i, closeHdr)
 		}
 	}

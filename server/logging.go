@@ -11,7 +11,9 @@ import (
 	"syscall"
 	"time"
 
+	"plume/config"
 	"plume/directives"
+	"plume/parser"
 )
 
 // Apache's log levels, most severe first (APLOG_EMERG = 0 ... TRACE8).
@@ -273,8 +275,10 @@ func (s *logFiles) open(target string) (*logFile, error) {
 			return nil, fmt.Errorf("AH00104: unable to start piped log program '%s': %v", cmdline, err)
 		}
 		lf.pipe, lf.w = cmd, w
-	case strings.HasPrefix(target, "syslog"):
-		// Plume has no syslog writer: send these lines to stderr.
+	case isSyslog(target):
+		// Plume has no syslog writer: send these lines to stderr. (A file
+		// such as "syslog.log" is a file; CustomLog has no syslog target in
+		// Apache, but a CustomLog literally named "syslog" is rare enough.)
 		lf.f, lf.w = os.Stderr, os.Stderr
 	case target == "/dev/stderr":
 		lf.f, lf.w = os.Stderr, os.Stderr
@@ -401,4 +405,122 @@ func (s *logFiles) giveBack() {
 		}
 		lf.close()
 	}
+}
+
+// nodePos is the position of the directive a handler is applying.
+func nodePos(c *directives.Cmd) parser.Pos {
+	if c.Node != nil {
+		return c.Node.Pos
+	}
+	return parser.Pos{}
+}
+
+// CheckError is a failed post-configuration check (Apache's check_config
+// hooks): the startup lines Apache prints, then AH00014. Apache exits 1
+// after them, in configtest as at startup.
+type CheckError struct {
+	Lines []string
+}
+
+func (e *CheckError) Error() string {
+	return strings.Join(append(e.Lines[:len(e.Lines):len(e.Lines)], "AH00014: Configuration check failed"), "\n")
+}
+
+// CheckConfig runs the post-configuration checks of the modules Plume
+// implements, as ap_run_check_config: core's (AH02291, every server's
+// ErrorLog directory must exist), then, only when those pass (a hook that
+// fails stops the run), mod_log_config's (AH02297, the directory of every
+// CustomLog/TransferLog file). Servers are visited as Apache's server
+// list runs: the main server, then the virtual hosts last-defined first.
+func CheckConfig(cfg *config.Config) error {
+	if cfg == nil || cfg.Main == nil {
+		return nil
+	}
+	servers := []*config.Server{cfg.Main}
+	for i := len(cfg.VHosts) - 1; i >= 0; i-- {
+		servers = append(servers, cfg.VHosts[i])
+	}
+	mainCore := directives.DirOf(cfg.Main.Config, coreModule, &CoreServer{})
+	var lines []string
+	for _, sv := range servers {
+		cs := directives.DirOf(sv.Config, coreModule, &CoreServer{})
+		target := cs.ErrorLog
+		if sv.IsVirtual {
+			// A vhost without its own ErrorLog shares the main server's
+			// log (its error_fname is NULL): nothing to check.
+			if !cs.errorLogOwn || cs == mainCore {
+				continue
+			}
+		} else if target == "" {
+			target = "logs/error_log"
+		}
+		if target == "" || strings.HasPrefix(target, "|") || isSyslog(target) {
+			continue
+		}
+		desc := "main error log"
+		if sv.IsVirtual {
+			desc = fmt.Sprintf("error log of vhost defined at %s:%d", sv.Pos.File, sv.Pos.Line)
+		}
+		dir := parentDir(serverRootRelative(cfg, target))
+		if err := checkDir(dir); err != nil {
+			lines = append(lines, fmt.Sprintf("%s: AH02291: Cannot access directory '%s' for %s", err, dir, desc))
+		}
+	}
+	if len(lines) > 0 {
+		return &CheckError{Lines: lines}
+	}
+	seen := map[CustomLogSpec]bool{}
+	for _, sv := range servers {
+		lc := directives.DirOf(sv.Config, logConfigModule, &LogConfigServer{})
+		for _, spec := range lc.Logs {
+			if seen[spec] || strings.HasPrefix(spec.Target, "|") {
+				continue
+			}
+			seen[spec] = true
+			dir := parentDir(serverRootRelative(cfg, spec.Target))
+			if err := checkDir(dir); err != nil {
+				lines = append(lines, fmt.Sprintf("%s: AH02297: Cannot access directory '%s' for log file '%s' defined at %s:%d",
+					err, dir, spec.Target, spec.Pos.File, spec.Pos.Line))
+			}
+		}
+	}
+	if len(lines) > 0 {
+		return &CheckError{Lines: lines}
+	}
+	return nil
+}
+
+// isSyslog reports whether an ErrorLog target names the syslog provider
+// ("syslog" or "syslog:facility"), which has no directory to check.
+func isSyslog(target string) bool {
+	return strings.EqualFold(target, "syslog") || (len(target) >= 7 && strings.EqualFold(target[:7], "syslog:"))
+}
+
+// parentDir is ap_make_dirstr_parent: the path up to its last '/'.
+func parentDir(p string) string {
+	if i := strings.LastIndexByte(p, '/'); i >= 0 {
+		return p[:i+1]
+	}
+	return ""
+}
+
+// checkDir is the stat of check_errorlog_dir/check_log_dir; the error is
+// APR's "(errno)text" prefix.
+func checkDir(dir string) error {
+	fi, err := os.Stat(dir)
+	if err == nil && !fi.IsDir() {
+		err = syscall.ENOTDIR
+	}
+	if err == nil {
+		return nil
+	}
+	var errno syscall.Errno
+	if !errors.As(err, &errno) {
+		return fmt.Errorf("%v", err)
+	}
+	s := errno.Error()
+	if s != "" && s[0] >= 'a' && s[0] <= 'z' {
+		s = string(s[0]-'a'+'A') + s[1:]
+	}
+	return fmt.Errorf("(%d)%s", int(errno), s)
 }

@@ -1,13 +1,17 @@
 package server
 
 import (
+	"io/fs"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
+	"unsafe"
 
 	"plume/config"
+	"plume/directives"
 	"plume/negotiation"
 	"plume/request"
 )
@@ -33,8 +37,13 @@ func (h *negHost) LookupVariant(r *request.Request, name string) negotiation.Var
 	}
 	x := v.(*exchange)
 	sr := x.lookupDirent(r, name)
-	// Variants are only looked at; the chosen one is reopened when served.
+	// Variants are only looked at; the chosen one is looked up again,
+	// its file kept, when it is served (multiViews).
 	closeSub(sr)
+	return variantInfo(sr)
+}
+
+func variantInfo(sr *request.Request) negotiation.VariantInfo {
 	info := negotiation.VariantInfo{
 		Status:      sr.Status,
 		ContentType: sr.ContentType,
@@ -55,6 +64,146 @@ func (h *negHost) LookupVariant(r *request.Request, name string) negotiation.Var
 	return info
 }
 
+// variantMemo is what a variant's lookup found that depends only on the
+// file and the configuration: the walk's outcome and mod_mime's answer.
+// It is valid for requests negotiated under the same merged configuration
+// (perDir, kept here so that its address cannot be reused by a later
+// one), server and directory URI, while the negotiation.Memo holding it
+// lives (the directory is unchanged). Access control is never memoised.
+type variantMemo struct {
+	srv    *directives.Server
+	perDir directives.Vector
+	dirURI string
+
+	vec        directives.Vector
+	filename   string
+	pathInfo   string
+	finfo      fs.FileInfo
+	env, notes map[string]string
+
+	contentType string
+	languages   []string
+	encoding    string
+	handler     string
+	exceptions  []string
+}
+
+// maxMemosPerName bounds the configurations remembered per variant name.
+const maxMemosPerName = 8
+
+func sameVec(a, b directives.Vector) bool {
+	return len(a) == len(b) && unsafe.SliceData(a) == unsafe.SliceData(b)
+}
+
+// LookupVariantMemo implements negotiation.MemoHost: the variant's walk
+// and mod_mime's answer come from memo when a request under the same
+// configuration computed them; access control runs every time, as in
+// Apache's sub-request.
+func (h *negHost) LookupVariantMemo(r *request.Request, name string, memo *negotiation.Memo) negotiation.VariantInfo {
+	v, ok := h.exchanges.Load(rootOf(r))
+	if !ok {
+		return negotiation.VariantInfo{Status: http.StatusInternalServerError}
+	}
+	x := v.(*exchange)
+	dirURI := r.URI
+	if i := strings.LastIndexByte(dirURI, '/'); i >= 0 {
+		dirURI = dirURI[:i+1]
+	}
+	var list []*variantMemo
+	if m, ok := memo.Load(name); ok {
+		list = m.([]*variantMemo)
+		for _, e := range list {
+			if e.srv == r.Server && sameVec(e.perDir, r.PerDir) && e.dirURI == dirURI {
+				return x.memoVariant(r, dirURI, name, e)
+			}
+		}
+	}
+	sr := x.lookupDirent(r, name)
+	// A clean lookup of a regular file is remembered: it logged nothing
+	// that a later request would miss (.htaccess warnings are logged once
+	// per request tree, by the main request's walk of the same levels).
+	if sr.Status == http.StatusOK && sr.File != nil && sr.Finfo != nil && sr.Finfo.Mode().IsRegular() {
+		e := &variantMemo{srv: r.Server, perDir: r.PerDir, dirURI: dirURI,
+			vec: sr.PerDir, filename: sr.Filename, pathInfo: sr.PathInfo, finfo: sr.Finfo, env: sr.Env, notes: sr.Notes,
+			contentType: sr.ContentType, languages: sr.ContentLanguage, encoding: sr.ContentEncoding, handler: sr.Handler}
+		if _, ok := sr.Notes[NoteMimeExceptions]; ok {
+			e.exceptions = MimeExceptions(sr)
+		}
+		nl := make([]*variantMemo, 0, len(list)+1)
+		if len(list) < maxMemosPerName {
+			nl = append(nl, list...)
+		}
+		memo.Store(name, append(nl, e))
+	}
+	closeSub(sr)
+	return variantInfo(sr)
+}
+
+// memoVariant is the sub-request of a memoised variant: the remembered
+// walk, access control run afresh, the remembered type. It is only
+// looked at (never served: multiViews looks the chosen variant up again),
+// so it shares the memo's maps.
+func (x *exchange) memoVariant(r *request.Request, dirURI, name string, e *variantMemo) negotiation.VariantInfo {
+	if sameVec(e.vec, r.PerDir) {
+		// The variant's configuration is r's own: Apache skips a
+		// sub-request's access checks then (r passed them), and so
+		// nothing here depends on the request: no sub-request at all.
+		return negotiation.VariantInfo{Status: http.StatusOK, Regular: true, Size: e.finfo.Size(),
+			ContentType: e.contentType, Languages: e.languages, Encoding: e.encoding, Handler: e.handler,
+			Exceptions: e.exceptions, Sub: e}
+	}
+	sr := &request.Request{
+		Method:     http.MethodGet,
+		URI:        dirURI + name,
+		Proto:      r.Proto,
+		Header:     r.Header,
+		RemoteAddr: r.RemoteAddr,
+		LocalAddr:  r.LocalAddr,
+		Server:     x.srv.Server,
+		Main:       r,
+		Hostname:   r.Hostname,
+		User:       r.User,
+		PerDir:     e.vec,
+		Filename:   e.filename,
+		PathInfo:   e.pathInfo,
+		Finfo:      e.finfo,
+		Env:        e.env,
+		Notes:      e.notes,
+		ErrOut:     http.Header{},
+		Status:     http.StatusOK,
+	}
+	sr.Log = func(module, level, code, msg string) {
+		x.log(sr, module, LevelOf(level), code, msg)
+	}
+	info := negotiation.VariantInfo{Regular: true, Size: e.finfo.Size(), Sub: sr}
+	if st := x.g.checkAccess(sr); st != request.OK && st != request.Declined {
+		info.Status = st
+		sr.Status = st
+		return info
+	}
+	sr.ContentType, sr.ContentLanguage, sr.ContentEncoding, sr.Handler = e.contentType, e.languages, e.encoding, e.handler
+	info.Status = http.StatusOK
+	info.ContentType, info.Languages, info.Encoding, info.Handler = e.contentType, e.languages, e.encoding, e.handler
+	info.Exceptions = e.exceptions
+	return info
+}
+
+// sameFile reports whether two lookups saw the same version of a file.
+func sameFile(a, b fs.FileInfo) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	if a.Size() != b.Size() || !a.ModTime().Equal(b.ModTime()) || a.Mode() != b.Mode() {
+		return false
+	}
+	sa, oka := a.Sys().(*syscall.Stat_t)
+	sb, okb := b.Sys().(*syscall.Stat_t)
+	if oka && okb {
+		return sa.Ino == sb.Ino && sa.Dev == sb.Dev && sa.Ctim == sb.Ctim
+	}
+	return true
+}
+
 // multiViews runs mod_negotiation's type checker for r; typed reports
 // that r now carries the chosen variant (mod_mime already ran on it).
 func (x *exchange) multiViews(r *request.Request) (st int, typed bool) {
@@ -62,20 +211,57 @@ func (x *exchange) multiViews(r *request.Request) (st int, typed bool) {
 	if neg == nil || r.Finfo != nil || config.AllowOptions(r.PerDir)&config.OptMulti == 0 {
 		return request.Declined, false
 	}
+	// r's error headers before negotiation, to start again from them.
+	var errOut http.Header
+	if len(r.ErrOut) > 0 {
+		errOut = r.ErrOut.Clone()
+	}
 	res := neg.MultiViews(r)
+	var fresh *request.Request
+	for retry := 0; res.Status == request.OK; retry++ {
+		var chosenInfo fs.FileInfo
+		switch c := res.Sub.(type) {
+		case *request.Request:
+			chosenInfo = c.Finfo
+		case *variantMemo:
+			chosenInfo = c.finfo
+		default:
+			return http.StatusInternalServerError, false
+		}
+		// The variants were only looked at (some through the memo): look
+		// the chosen one up again, keeping its file to serve. A file
+		// other than the one negotiated over means a change the
+		// directory watch could not see (a directory above replaced, a
+		// hard link written elsewhere): forget the directory and
+		// negotiate again, once.
+		fresh = x.lookupDirent(r, res.Variant)
+		if retry > 0 || sameFile(chosenInfo, fresh.Finfo) {
+			break
+		}
+		closeSub(fresh)
+		neg.Invalidate(dirOfFile(r.Filename))
+		if errOut != nil {
+			r.ErrOut = errOut.Clone()
+		} else {
+			clear(r.ErrOut)
+		}
+		res = neg.MultiViews(r)
+	}
 	switch res.Status {
 	case request.Declined:
 		return request.Declined, false
 	case request.OK:
-		sr, ok := res.Sub.(*request.Request)
-		if !ok {
-			return http.StatusInternalServerError, false
+		sr := fresh
+		if sr.Status != http.StatusOK {
+			closeSub(sr)
+			return sr.Status, false
 		}
 		args := r.Args
 		// set_vlist_validator(r, r): the list's validator is an mtime-only
-		// tag (the requested file does not exist); Plume uses the chosen
-		// variant's mtime.
-		if sr.Finfo != nil {
+		// tag of r's finfo, which for a missing file is its directory's.
+		if !res.DirModTime.IsZero() {
+			x.setVLV(r, vlistValidator(nil, res.DirModTime, x.start))
+		} else if sr.Finfo != nil {
 			x.setVLV(r, vlistValidator(nil, sr.Finfo.ModTime(), x.start))
 		}
 		fastRedirect(r, sr)
@@ -86,6 +272,14 @@ func (x *exchange) multiViews(r *request.Request) (st int, typed bool) {
 		return request.OK, true
 	}
 	return res.Status, false
+}
+
+// dirOfFile is the directory part of a file name, without the final '/'.
+func dirOfFile(p string) string {
+	if i := strings.LastIndexByte(p, '/'); i > 0 {
+		return p[:i]
+	}
+	return "/"
 }
 
 // typeMapHandler is mod_negotiation's handler for .var files.

@@ -12,6 +12,7 @@ import (
 
 	"plume/config"
 	"plume/directives"
+	"plume/http1"
 	"plume/negotiation"
 	"plume/request"
 )
@@ -168,7 +169,7 @@ func (p *Pipeline) serve(w http.ResponseWriter, hr *http.Request) {
 	x.client = netip.AddrPortFrom(st.remote.Addr().Unmap(), st.remote.Port()).String()
 	h := w.Header()
 	h.Set("Server", g.banner)
-	if max := g.mainCore.MaxKeepAliveRequests; (g.mainCore.maxKASet && max > 0 && n >= int64(max)) || (!g.mainCore.maxKASet && n >= 100) {
+	if max := g.mainCore.MaxKeepAliveRequests; (g.mainCore.maxKASet && max > 0 && n > int64(max)) || (!g.mainCore.maxKASet && n > 100) {
 		h.Set("Connection", "close")
 	}
 
@@ -184,12 +185,30 @@ func (p *Pipeline) serve(w http.ResponseWriter, hr *http.Request) {
 	defer x.untrackAll()
 	defer x.logAccess()
 
-	// LimitRequestLine (8190): Apache's buffer takes the line plus CRLF.
-	if len(requestLine(hr)) >= 8192 {
-		x.log(r, "core", LevelError, "AH00565", "request failed: client's request-line exceeds LimitRequestLine (longer than 8190)")
-		h.Set("Connection", "close")
-		x.die(r, http.StatusRequestURITooLong)
+	// A request the connection layer refused while reading it (request
+	// line, header fields, framing) is answered here, as ap_read_request
+	// hands it to ap_die: the standard page or the server's ErrorDocument.
+	if perr := http1.ParseError(hr); perr != nil {
+		if perr.Silent {
+			// Nothing is sent (the connection layer discards it); the
+			// access log still records the request, as Apache's.
+			r.Status = perr.Status
+			x.rw.status = perr.Status
+			return
+		}
+		if perr.Code != "" || perr.Msg != "" {
+			x.log(r, "core", LevelOf(perr.Level), perr.Code, perr.Msg)
+		}
+		if perr.Note != "" {
+			r.Notes["error-notes"] = perr.Note
+		}
+		x.die(r, perr.Status)
 		return
+	}
+	if http1.MustClose(hr) {
+		// AP_CONN_CLOSE (Transfer-Encoding with Content-Length):
+		// ap_discard_request_body reads nothing on such a connection.
+		hr.Body = http.NoBody
 	}
 	if !knownMethods[hr.Method] && config.MethodNumber(hr.Method) < 0 {
 		x.log(r, "core", LevelError, "AH00135", "Invalid method in request "+requestLine(hr))
@@ -198,19 +217,18 @@ func (p *Pipeline) serve(w http.ResponseWriter, hr *http.Request) {
 		return
 	}
 	if hr.Host == "" && hr.ProtoAtLeast(1, 1) {
-		x.log(r, "core", LevelError, "AH00569", "client sent HTTP/1.1 request without hostname (see RFC2616 section 14.23): "+hr.URL.Path)
+		x.log(r, "core", LevelDebug, "AH00569", "client sent HTTP/1.1 request without hostname (see RFC2616 section 14.23): "+hr.URL.Path)
 		x.die(r, http.StatusBadRequest)
 		return
 	}
 	if !okHost {
-		x.log(r, "core", LevelError, "AH00550", "Client sent malformed Host header: "+hr.Host)
+		x.log(r, "core", LevelDebug, "AH00550", "Client sent malformed Host header: "+hr.Host)
 		x.die(r, http.StatusBadRequest)
 		return
 	}
 	raw := hr.RequestURI
 	if raw == "*" {
 		if hr.Method == http.MethodOptions {
-			h.Set("Allow", allowHeader)
 			h.Set("Content-Length", "0")
 			h["Content-Type"] = nil
 			x.rw.WriteHeader(http.StatusOK)
@@ -265,7 +283,20 @@ func (p *Pipeline) serve(w http.ResponseWriter, hr *http.Request) {
 	x.run(r)
 }
 
+// requestLine is the_request: the line as received when the connection
+// layer has it (a malformed line is logged as sent), else rebuilt.
 func requestLine(hr *http.Request) string {
+	if l, ok := http1.RequestLine(hr); ok {
+		if l == "" {
+			// No request line (a timeout in the middle of it): Apache
+			// logs "-".
+			return "-"
+		}
+		return l
+	}
+	if hr.ProtoMajor == 0 {
+		return hr.Method + " " + hr.RequestURI
+	}
 	return hr.Method + " " + hr.RequestURI + " " + hr.Proto
 }
 
@@ -471,6 +502,12 @@ func (x *exchange) lookupDirent(r *request.Request, name string) *request.Reques
 	sr := x.subRequest(r, "GET", dirURI+name, "")
 	sr.Filename = dir + name
 	sr.PerDir = x.srv.Defaults
+	sr.Log = func(module, level, code, msg string) {
+		if code == "AH00037" && strings.HasSuffix(msg, ": "+sr.Filename) {
+			code = direntSymlinkCode(sr.Filename)
+		}
+		x.log(sr, module, LevelOf(level), code, msg)
+	}
 	st := request.OK
 	if x.g.walker != nil {
 		st = x.g.walker.Walk(sr)
@@ -609,7 +646,7 @@ func (x *exchange) signature(r *request.Request) string {
 // dropsConnection is ap_status_drops_connection.
 func dropsConnection(code int) bool {
 	switch code {
-	case 400, 408, 411, 413, 414, 417, 500, 501, 503:
+	case 400, 408, 411, 413, 414, 500, 501, 503:
 		return true
 	}
 	return false
@@ -763,19 +800,24 @@ func (x *exchange) admin() string {
 }
 
 // trace answers TRACE (TraceEnable On, Apache's default) with the request
-// as message/http, sent chunked as Apache does. net/http does not keep the
-// order of header fields: Host comes first, then the rest sorted.
+// as message/http, sent chunked as Apache does, header fields in arrival
+// order (repeated ones merged).
 func (x *exchange) trace(r *request.Request) {
 	var b strings.Builder
 	b.WriteString(requestLine(x.hr) + "\r\n")
-	if x.hr.Host != "" {
-		b.WriteString("Host: " + x.hr.Host + "\r\n")
+	keys := http1.HeaderOrder(x.hr)
+	if keys == nil {
+		keys = make([]string, 0, len(x.hr.Header))
+		for k := range x.hr.Header {
+			if k != "Host" {
+				keys = append(keys, k)
+			}
+		}
+		sort.Strings(keys)
+		if x.hr.Host != "" {
+			b.WriteString("Host: " + x.hr.Host + "\r\n")
+		}
 	}
-	keys := make([]string, 0, len(x.hr.Header))
-	for k := range x.hr.Header {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	for _, k := range keys {
 		for _, v := range x.hr.Header[k] {
 			b.WriteString(k + ": " + v + "\r\n")

@@ -19,6 +19,7 @@ import (
 
 	"plume/config"
 	"plume/directives"
+	"plume/http1"
 	"plume/negotiation"
 	"plume/request"
 )
@@ -53,6 +54,14 @@ type WalkFuncs struct {
 	Dir      func(r *request.Request) int
 	Location func(r *request.Request) directives.Vector
 	Closer   func() error
+	// Watch (optional) is the walker's WatchDir: mod_negotiation's caches
+	// are then invalidated by it instead of validated per use.
+	Watch func(dir string, onChange func(dir string)) bool
+}
+
+// WatchDir calls w.Watch; false (no watch: validate by stat) when unset.
+func (w WalkFuncs) WatchDir(dir string, onChange func(dir string)) bool {
+	return w.Watch != nil && w.Watch(dir, onChange)
 }
 
 // Close calls w.Closer if set.
@@ -138,7 +147,7 @@ type Server struct {
 	opts      Options
 	gen       atomic.Pointer[generation]
 	listeners []net.Listener
-	https     []*http.Server
+	h1        *http1.Server
 	mu        sync.Mutex
 	done      chan struct{}
 	pidFile   string
@@ -227,7 +236,8 @@ func (s *Server) newGeneration(cfg *config.Config) (*generation, error) {
 	}
 	g.pipeline = &Pipeline{g: g}
 	g.negHost = &negHost{}
-	g.neg = negotiation.New(g.negHost)
+	dw, _ := g.walker.(negotiation.DirWatcher)
+	g.neg = negotiation.NewWatched(g.negHost, dw)
 	return g, nil
 }
 
@@ -473,34 +483,42 @@ type connState struct {
 
 // Start serves on the bound listeners (Listen first) until Shutdown.
 func (s *Server) Start() error {
-	g := s.gen.Load()
-	cs := g.mainCore
+	s.h1 = &http1.Server{
+		Handler: s.Handler(),
+		Config:  s.connConfig,
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			st := &connState{}
+			if a, ok := c.LocalAddr().(*net.TCPAddr); ok {
+				st.local = a.AddrPort()
+			}
+			if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
+				st.remote = a.AddrPort()
+			}
+			st.counter, _ = c.(*countingConn)
+			return context.WithValue(ctx, connKey{}, st)
+		},
+	}
 	for _, ln := range s.listeners {
-		hs := &http.Server{
-			Handler:           s.Handler(),
-			ReadHeaderTimeout: orDuration(cs.Timeout, 60*time.Second),
-			IdleTimeout:       orDuration(cs.KeepAliveTimeout, 5*time.Second),
-			MaxHeaderBytes:    8190 * 100,
-			ErrorLog:          nil,
-			ConnContext: func(ctx context.Context, c net.Conn) context.Context {
-				st := &connState{}
-				if a, ok := c.LocalAddr().(*net.TCPAddr); ok {
-					st.local = a.AddrPort()
-				}
-				if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
-					st.remote = a.AddrPort()
-				}
-				st.counter, _ = c.(*countingConn)
-				return context.WithValue(ctx, connKey{}, st)
-			},
-		}
-		if cs.KeepAlive == Off {
-			hs.SetKeepAlivesEnabled(false)
-		}
-		s.https = append(s.https, hs)
-		go hs.Serve(countingListener{ln})
+		go s.h1.Serve(countingListener{ln})
 	}
 	return nil
+}
+
+// connConfig is the connection layer's view of the main server's core
+// settings, read per request so a reload applies to open connections.
+func (s *Server) connConfig() http1.Config {
+	cs := s.gen.Load().mainCore
+	c := http1.Config{
+		Timeout:              orDuration(cs.Timeout, 60*time.Second),
+		KeepAlive:            cs.KeepAlive != Off,
+		KeepAliveTimeout:     orDuration(cs.KeepAliveTimeout, 5*time.Second),
+		MaxKeepAliveRequests: 100,
+		Limits:               cs.Limits.http1Limits(),
+	}
+	if cs.maxKASet {
+		c.MaxKeepAliveRequests = cs.MaxKeepAliveRequests
+	}
+	return c
 }
 
 func orDuration(d, def time.Duration) time.Duration {
@@ -552,11 +570,8 @@ func (s *Server) ReopenLogs() { s.gen.Load().logs.reopenAll() }
 // flushes and closes logs and removes the PidFile.
 func (s *Server) Shutdown(ctx context.Context) error {
 	var first error
-	for _, hs := range s.https {
-		if err := hs.Shutdown(ctx); err != nil && first == nil {
-			first = err
-			hs.Close()
-		}
+	if s.h1 != nil {
+		first = s.h1.Shutdown(ctx)
 	}
 	g := s.gen.Load()
 	g.close()

@@ -31,7 +31,7 @@ func StandardHooks() Hooks {
 					return 403
 				}
 				return request.OK
-			}, Closer: w.Close}, nil
+			}, Closer: w.Close, Watch: w.WatchDir}, nil
 		},
 		Access: access.Check,
 	}

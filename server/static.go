@@ -1,6 +1,8 @@
 package server
 
 import (
+	"crypto/sha1"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net/http"
@@ -92,9 +94,24 @@ func fileMtime(fi os.FileInfo, now time.Time) time.Time {
 
 // makeETag is ap_make_etag for a file.
 func makeETag(r *request.Request, fi os.FileInfo, now time.Time) (string, bool) {
+	return makeFileETag(r, nil, fi, now)
+}
+
+// makeFileETag is ap_make_etag_ex: f, when not nil, is the open file being
+// served (read with pread, so its offset stays), else FileETag Digest
+// opens r.Filename.
+func makeFileETag(r *request.Request, f *os.File, fi os.FileInfo, now time.Time) (string, bool) {
 	bits := coreDirOf(r).ETag()
 	if bits&ETagNone != 0 {
 		return "", false
+	}
+	if bits&ETagDigest != 0 {
+		// Apache hashes the content on every request (no cache: the
+		// content can change under an unchanged mtime), and a digest
+		// ETag is strong however recent the file.
+		if d, ok := contentDigest(r, f, fi); ok {
+			return "\"" + d + "\"", true
+		}
 	}
 	mtime := fi.ModTime()
 	usec := mtime.UnixMicro()
@@ -127,6 +144,23 @@ func makeETag(r *request.Request, fi os.FileInfo, now time.Time) (string, bool) 
 	}
 	b.WriteByte('"')
 	return b.String(), true
+}
+
+// contentDigest is etag_digest: base64 of the SHA-1 of the file's bytes.
+func contentDigest(r *request.Request, f *os.File, fi os.FileInfo) (string, bool) {
+	if f == nil {
+		g, err := os.Open(r.Filename)
+		if err != nil {
+			return "", false
+		}
+		defer g.Close()
+		f = g
+	}
+	h := sha1.New()
+	if _, err := io.Copy(h, io.NewSectionReader(f, 0, fi.Size())); err != nil {
+		return "", false
+	}
+	return base64.StdEncoding.EncodeToString(h.Sum(nil)), true
 }
 
 // defaultHandler is core's default_handler: static files.
@@ -195,7 +229,7 @@ func (x *exchange) serveFile(r *request.Request, f *os.File, fi os.FileInfo) int
 	mtime := fileMtime(fi, now)
 	lastMod := mtime.UTC().Format(http.TimeFormat)
 	h.Set("Last-Modified", lastMod)
-	etag, hasETag := makeETag(r, fi, now)
+	etag, hasETag := makeFileETag(r, f, fi, now)
 	if v, ok := x.vlv[r]; ok && hasETag {
 		etag = structuredETag(etag, v)
 	}

@@ -40,9 +40,10 @@ func BenchmarkWalk(b *testing.B) {
 			w := newTestWalker(b, cfg)
 			w.async = s.async
 			name := filepath.Join(root, "h/a/b/c/f.html")
-			res := w.Explain(cfg.Main, "/a/b/c/f.html", name)
-			res.Close()
-			res = w.Explain(cfg.Main, "/a/b/c/f.html", name) // steady state
+			for i := 0; i < 2; i++ { // fill the caches (the stat cache needs two walks)
+				w.Walk(cfg.Main, "/a/b/c/f.html", name).Close()
+			}
+			res := w.Explain(cfg.Main, "/a/b/c/f.html", name) // steady state
 			res.Close()
 			if res.Status != 0 || res.Info == nil {
 				b.Fatalf("walk failed: %d %v", res.Status, res.Log)
@@ -59,8 +60,9 @@ func BenchmarkWalk(b *testing.B) {
 	}
 }
 
-// TestSteadyStateSyscalls holds the walk to its syscall budget: openat2 and
-// fstat, plus one inotify read when .htaccess files are watched.
+// TestSteadyStateSyscalls holds the walk to its syscall budget: the inotify
+// drain's read and openat2 (the stat comes from the stat cache); without
+// the drain (AsyncInvalidation) openat2 alone.
 func TestSteadyStateSyscalls(t *testing.T) {
 	for _, s := range benchSetups {
 		root := benchTree(t, s.htaccess)
@@ -71,11 +73,20 @@ func TestSteadyStateSyscalls(t *testing.T) {
 		for i := 0; i < 2; i++ {
 			w.Walk(cfg.Main, "/a/b/c/f.html", name).Close()
 		}
-		res := w.Explain(cfg.Main, "/a/b/c/f.html", name)
-		res.Close()
 		budget := 2
-		if w.ht.watch.watchCount() > 0 && !s.async {
-			budget = 3
+		if s.async {
+			budget = 1
+		}
+		// The stat cache refreshes each entry about once a second: a walk
+		// that crosses that tick makes one fstat more, so the budget must
+		// hold in one of three consecutive walks.
+		var res *Result
+		for i := 0; i < 3; i++ {
+			res = w.Explain(cfg.Main, "/a/b/c/f.html", name)
+			res.Close()
+			if res.Trace.Syscalls <= budget {
+				break
+			}
 		}
 		if !res.Trace.FastPath || res.Trace.Syscalls > budget {
 			t.Errorf("%s: fast path %v, %d syscalls (budget %d)", s.name, res.Trace.FastPath, res.Trace.Syscalls, budget)

@@ -3,7 +3,11 @@
 // <Directory> sections and .htaccess files interleaved per path component,
 // regex directory sections, <Files>, then <Location>. It enforces the
 // symlink policy (FollowSymLinks, SymLinksIfOwnerMatch) race-free with
-// openat2, and caches parsed .htaccess files (and their absence) and merged
-// results, invalidated by inotify, so a steady-state request costs almost
-// no syscalls.
+// openat2, and caches parsed .htaccess files (and their absence), the stat
+// of the files it opens and merged results, invalidated by inotify, so a
+// steady-state request costs two filesystem syscalls: the non-blocking
+// read that drains inotify and the openat2 that opens the file.
+//
+// Walker.WatchDir lends the same inotify machinery to other caches (the
+// negotiation module's directory listings and type maps).
 package walk

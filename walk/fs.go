@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -114,7 +115,7 @@ func openFast(p string, calls *int) (int, error) {
 	}
 	for i := 0; i < 3; i++ { // EAGAIN: a concurrent rename; retry a little
 		*calls++
-		fd, err := unix.Openat2(unix.AT_FDCWD, p, &how)
+		fd, err := openat2(p, &how)
 		if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR) {
 			continue
 		}
@@ -124,6 +125,24 @@ func openFast(p string, calls *int) (int, error) {
 		return fd, err
 	}
 	return -1, unix.EAGAIN
+}
+
+// openat2 is unix.Openat2 from AT_FDCWD with the path copied to a stack
+// buffer: unix.Openat2 allocates the C string on every call.
+func openat2(p string, how *unix.OpenHow) (int, error) {
+	var buf [512]byte
+	if len(p) >= len(buf) {
+		return unix.Openat2(unix.AT_FDCWD, p, how)
+	}
+	copy(buf[:], p)
+	buf[len(p)] = 0
+	cwd := unix.AT_FDCWD
+	fd, _, errno := unix.Syscall6(unix.SYS_OPENAT2, uintptr(cwd), uintptr(unsafe.Pointer(&buf[0])),
+		uintptr(unsafe.Pointer(how)), unsafe.Sizeof(*how), 0, 0)
+	if errno != 0 {
+		return -1, errno
+	}
+	return int(fd), nil
 }
 
 func (w *Walker) walk(srv *config.Server, uri, filename string, tr *Trace) *Result {
@@ -152,7 +171,13 @@ func (w *Walker) walk(srv *config.Server, uri, filename string, tr *Trace) *Resu
 	parent := bare[:strings.LastIndexByte(bare, '/')+1]
 	fd, err := -1, error(unix.ELOOP)
 	follow := false
+	var cached *statInfo
+	var tok statToken
 	if _, link := w.linkHint(clean); !link {
+		if w.stats != nil && !trailing {
+			// After the drain: a hit is current (see statCache).
+			cached, tok = w.stats.lookup(clean)
+		}
 		fd, err = openFast(clean, &calls)
 		if errors.Is(err, unix.ELOOP) {
 			w.noteStop(clean, 0, true) // a link is on this path: skip openat2 next time
@@ -169,13 +194,19 @@ func (w *Walker) walk(srv *config.Server, uri, filename string, tr *Trace) *Resu
 		}
 	}
 	if err == nil {
-		var st syscall.Stat_t
-		calls++
-		if err := syscall.Fstat(fd, &st); err != nil {
-			unix.Close(fd)
-			return w.fail(res, 403, "AH00036", fmt.Sprintf("access to %s failed (filesystem path '%s')", uri, clean))
+		info := cached
+		if follow || info == nil {
+			info = &statInfo{name: path.Base(bare)}
+			calls++
+			if err := syscall.Fstat(fd, &info.st); err != nil {
+				unix.Close(fd)
+				return w.fail(res, 403, "AH00036", fmt.Sprintf("access to %s failed (filesystem path '%s')", uri, clean))
+			}
+			if !follow && w.stats != nil && !trailing && fileKind(&info.st) == 1 {
+				w.stats.store(tok, clean, info)
+			}
 		}
-		kind := fileKind(&st)
+		kind := fileKind(&info.st)
 		switch kind {
 		case 1:
 			ds = w.fileLevel(srv, w.dirStateFor(srv, parent, gen, &calls), bare, gen, &calls)
@@ -202,7 +233,7 @@ func (w *Walker) walk(srv *config.Server, uri, filename string, tr *Trace) *Resu
 		if kind == 1 {
 			res.Filename = bare
 		}
-		res.Info = &statInfo{name: path.Base(bare), st: st}
+		res.Info = info
 		if ds.status != 0 {
 			unix.Close(fd)
 			return w.finishDirError(res, ds)
@@ -597,6 +628,13 @@ func openFollow(p string, calls *int) (int, error) {
 // levelLogs returns the log lines of ds and its ancestors, top-down; a
 // level below a failed one has none of its own (it inherits the status).
 func levelLogs(ds *dirState) []LogLine {
+	n := 0
+	for s := ds; s != nil; s = s.parent {
+		n += len(s.log) + len(s.onceLog)
+	}
+	if n == 0 {
+		return nil // the steady state: no slice built
+	}
 	var chain []*dirState
 	for s := ds; s != nil; s = s.parent {
 		chain = append(chain, s)
@@ -604,6 +642,9 @@ func levelLogs(ds *dirState) []LogLine {
 	var out []LogLine
 	for i := len(chain) - 1; i >= 0; i-- {
 		out = append(out, chain[i].log...)
+		if len(chain[i].onceLog) > 0 && chain[i].onceSent.CompareAndSwap(false, true) {
+			out = append(out, chain[i].onceLog...)
+		}
 	}
 	return out
 }

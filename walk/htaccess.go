@@ -8,8 +8,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
-	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -21,8 +19,11 @@ import (
 // configuration.
 const maxHtaccessSize = 4 << 20
 
-// DefaultMaxWatches bounds the inotify watches one Walker holds; past it,
-// cached .htaccess entries are validated with fstatat instead.
+// DefaultMaxWatches bounds the inotify watches one Walker holds (the
+// directories of cached .htaccess lookups, of cached file stats and of
+// WatchDir callers, and every directory above them); past it, cached
+// .htaccess entries are validated with fstatat instead and file stats are
+// not cached.
 const DefaultMaxWatches = 4096
 
 // htEntry is the cached outcome of looking for access files in one
@@ -42,6 +43,12 @@ type htEntry struct {
 	// entry is revalidated by stat on every use.
 	watched bool
 	stamps  []fileStamp // per access name, for unwatched validation
+	// plumeWarned is set once Plume's own warnings about this version of
+	// the file (directives it does not implement) have been logged: they
+	// say something about the file, not the request, so they are logged
+	// once per parse. Apache's own warnings stay per request, as Apache
+	// parses the file on every request.
+	plumeWarned atomic.Bool
 }
 
 // fileStamp identifies a file version (or its absence) cheaply.
@@ -83,19 +90,15 @@ type htCache struct {
 	counter *int // syscall counter of the current walk (under mu)
 }
 
-func newHTCache(gen *atomic.Uint64, parse func(string, []byte) ([]*parser.Node, error), maxWatches int, names map[string]bool) *htCache {
+// newHTCache returns a cache kept current by watch (nil: validated by
+// stat); it installs its hooks in watch.
+func newHTCache(gen *atomic.Uint64, parse func(string, []byte) ([]*parser.Node, error), watch *watcher, names map[string]bool) *htCache {
 	c := &htCache{entries: map[string]*htEntry{}, byDir: map[string][]string{}, versions: map[string]uint64{}, gen: gen, parse: parse}
-	c.watch = newWatcher(maxWatches, c.invalidateDir, c.invalidateAll)
-	if c.watch != nil {
-		c.watch.relevant = func(n string) bool { return names[n] }
+	if watch != nil {
+		c.watch = watch
+		watch.onDir, watch.onAll, watch.relevant = c.invalidateDir, c.invalidateAll, names
 	}
 	return c
-}
-
-func (c *htCache) close() {
-	if c.watch != nil {
-		c.watch.close()
-	}
 }
 
 func (c *htCache) invalidateDir(dir string) {
@@ -254,191 +257,3 @@ func (c *htCache) load(dir string, names []string, calls *int) *htEntry {
 	}
 	return &htEntry{}
 }
-
-// watcher owns one inotify instance: directories are watched by path, and
-// any event in a watched directory drops its cached entries. Pending events
-// are drained by each walk (non-blocking) and by one background goroutine
-// that keeps the kernel queue short while the server is idle.
-type watcher struct {
-	fd    int
-	mu    sync.Mutex
-	byWD  map[int]string
-	byDir map[string]int
-	max   int
-	full  bool
-	onDir func(string)
-	onAll func()
-	// relevant reports whether an entry name is an access file name.
-	relevant func(string) bool
-	closed   chan struct{}
-	done     chan struct{}
-	wake     [2]int // pipe that interrupts the reader's poll on close
-	buf      []byte
-}
-
-const watchMask = unix.IN_CREATE | unix.IN_DELETE | unix.IN_MODIFY | unix.IN_MOVED_FROM | unix.IN_MOVED_TO |
-	unix.IN_ATTRIB | unix.IN_CLOSE_WRITE | unix.IN_DELETE_SELF | unix.IN_MOVE_SELF | unix.IN_ONLYDIR
-
-func newWatcher(max int, onDir func(string), onAll func()) *watcher {
-	fd, err := unix.InotifyInit1(unix.IN_NONBLOCK | unix.IN_CLOEXEC)
-	if err != nil {
-		return nil // no inotify: entries are validated by stat
-	}
-	w := &watcher{fd: fd, byWD: map[int]string{}, byDir: map[string]int{}, max: max, onDir: onDir, onAll: onAll,
-		closed: make(chan struct{}), done: make(chan struct{}), buf: make([]byte, 64*1024)}
-	if err := unix.Pipe2(w.wake[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
-		unix.Close(fd)
-		return nil
-	}
-	go w.loop()
-	return w
-}
-
-// add watches dir; false when the watch budget (or the kernel's) is
-// exhausted or the directory cannot be watched.
-func (w *watcher) add(dir string, calls *int) bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.fd < 0 {
-		return false
-	}
-	if _, ok := w.byDir[dir]; ok {
-		return true
-	}
-	if w.full || len(w.byDir) >= w.max {
-		w.full = true
-		return false
-	}
-	*calls++
-	wd, err := unix.InotifyAddWatch(w.fd, dir, watchMask)
-	if err != nil {
-		if errors.Is(err, unix.ENOSPC) {
-			w.full = true
-		}
-		return false
-	}
-	if old, ok := w.byWD[wd]; ok && old != dir {
-		// Same inode reached by another path: keep both names.
-		delete(w.byDir, old)
-		w.onDirLocked(old)
-	}
-	w.byWD[wd] = dir
-	w.byDir[dir] = wd
-	return true
-}
-
-func (w *watcher) onDirLocked(dir string) {
-	// onDir takes the cache lock; the cache never calls into the watcher
-	// while holding its own lock, so the order watcher→cache is safe.
-	w.onDir(dir)
-}
-
-// drain reads and applies pending events without blocking.
-func (w *watcher) drain(calls *int) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.fd < 0 || len(w.byDir) == 0 {
-		return
-	}
-	for i := 0; i < 64; i++ { // bounded: 64 full buffers per call
-		*calls++
-		n, err := unix.Read(w.fd, w.buf)
-		if n <= 0 || err != nil {
-			return
-		}
-		w.apply(w.buf[:n])
-	}
-}
-
-func (w *watcher) apply(b []byte) {
-	for len(b) >= unix.SizeofInotifyEvent {
-		ev := (*unix.InotifyEvent)(ptr(&b[0]))
-		size := unix.SizeofInotifyEvent + int(ev.Len)
-		if size > len(b) {
-			return
-		}
-		rawName := b[unix.SizeofInotifyEvent:size]
-		b = b[size:]
-		if ev.Mask&unix.IN_Q_OVERFLOW != 0 {
-			w.onAll()
-			continue
-		}
-		dir, ok := w.byWD[int(ev.Wd)]
-		if !ok {
-			continue
-		}
-		self := ev.Mask&(unix.IN_IGNORED|unix.IN_DELETE_SELF|unix.IN_MOVE_SELF) != 0
-		if !self && ev.Len > 0 && w.relevant != nil {
-			// An event about one entry of the directory: only access file
-			// names matter (a busy directory such as /tmp would otherwise
-			// flush the caches constantly).
-			name := string(rawName)
-			if i := strings.IndexByte(name, 0); i >= 0 {
-				name = name[:i]
-			}
-			if !w.relevant(name) {
-				continue
-			}
-		}
-		w.onDirLocked(dir)
-		if self {
-			if ev.Mask&unix.IN_IGNORED == 0 {
-				_, _ = unix.InotifyRmWatch(w.fd, uint32(ev.Wd))
-			}
-			delete(w.byWD, int(ev.Wd))
-			delete(w.byDir, dir)
-			w.full = false
-		}
-	}
-}
-
-func (w *watcher) loop() {
-	defer close(w.done)
-	var calls int
-	for {
-		select {
-		case <-w.closed:
-			return
-		default:
-		}
-		fds := []unix.PollFd{{Fd: int32(w.fd), Events: unix.POLLIN}, {Fd: int32(w.wake[0]), Events: unix.POLLIN}}
-		n, err := unix.Poll(fds, 1000)
-		if err != nil && !errors.Is(err, unix.EINTR) {
-			time.Sleep(50 * time.Millisecond)
-			continue
-		}
-		if n > 0 && fds[0].Revents != 0 {
-			w.drain(&calls)
-		}
-	}
-}
-
-func (w *watcher) close() {
-	w.mu.Lock()
-	if w.fd < 0 {
-		w.mu.Unlock()
-		return
-	}
-	close(w.closed)
-	w.mu.Unlock()
-	_, _ = unix.Write(w.wake[1], []byte{1})
-	<-w.done
-	w.mu.Lock()
-	_ = unix.Close(w.fd)
-	_ = unix.Close(w.wake[0])
-	_ = unix.Close(w.wake[1])
-	w.fd = -1
-	w.mu.Unlock()
-}
-
-// watchCount reports the number of directories watched.
-func (w *watcher) watchCount() int {
-	if w == nil {
-		return 0
-	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return len(w.byDir)
-}
-
-func ptr(b *byte) unsafe.Pointer { return unsafe.Pointer(b) }

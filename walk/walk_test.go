@@ -552,3 +552,42 @@ func TestServedFileIsTheCheckedOne(t *testing.T) {
 }
 
 var _ = config.OptAll
+
+// TestPlumeWarningsOncePerVersion: Plume's own warning about an access
+// file (a directive it does not implement) is logged by the first request
+// that reads that version of the file, not by every request; an edit logs
+// it again.
+func TestPlumeWarningsOncePerVersion(t *testing.T) {
+	root := makeTree(t, tree{"htdocs/a/f": "x", "htdocs/a/.htaccess": "SetEnvIf User-Agent x y\n"}, nil)
+	cfg := loadConfig(t, root, "DocumentRoot @ROOT@/htdocs\n<Directory />\nAllowOverride All\n</Directory>")
+	// As after "LoadModule setenvif_module ...": a module Plume lacks.
+	cfg.Dirs.Loaded["setenvif_module"], cfg.Dirs.Loaded["mod_setenvif.c"] = true, true
+	w := newTestWalker(t, cfg)
+	warned := func() bool {
+		res := w.Walk(cfg.Main, "/a/f", cfg.Main.DocumentRoot+"/a/f")
+		res.Close()
+		if res.Status != 0 {
+			t.Fatalf("status %d log %v", res.Status, res.Log)
+		}
+		for _, l := range res.Log {
+			if strings.Contains(l.Msg, "not supported by Plume") {
+				return true
+			}
+		}
+		return false
+	}
+	if !warned() {
+		t.Fatal("first request: no warning about SetEnvIf")
+	}
+	for i := 0; i < 3; i++ {
+		if warned() {
+			t.Fatalf("request %d: the warning was logged again", i+2)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(root, "htdocs/a/.htaccess"), []byte("SetEnvIf User-Agent z y\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if !warned() {
+		t.Fatal("after an edit: no warning")
+	}
+}

@@ -21,8 +21,10 @@ const maxCacheEntries = 1 << 16
 type Walker struct {
 	cfg *config.Config
 	// gen changes when cached .htaccess data is dropped.
-	gen atomic.Uint64
-	ht  *htCache
+	gen   atomic.Uint64
+	ht    *htCache
+	watch *watcher   // nil without inotify
+	stats *statCache // nil without inotify
 
 	mu       sync.RWMutex
 	dirs     map[dirKey]*dirState
@@ -49,7 +51,11 @@ type dirState struct {
 	// or unreadable .htaccess.
 	status int
 	log    []LogLine
-	notes  map[string]string
+	// onceLog holds lines for the first request that uses this state only
+	// (onceSent): Plume's own warnings about the access file.
+	onceLog  []LogLine
+	onceSent atomic.Bool
+	notes    map[string]string
 	// trace data for this level only
 	sections []TraceSection
 	ht       *TraceHtaccess
@@ -110,9 +116,10 @@ type Options struct {
 	ParseHtaccess func(path string, data []byte) ([]*parser.Node, error)
 	// AsyncInvalidation leaves inotify events to the background reader
 	// instead of draining them at the start of every walk. It saves one
-	// read(2) per request when .htaccess files are in play, at the price
-	// of a window of microseconds in which a just-saved .htaccess is not
-	// yet honoured. Off by default: an edit counts from the next request.
+	// read(2) per request, at the price of a window of microseconds in
+	// which a just-saved .htaccess (or a changed file's size and date) is
+	// not yet honoured. Off by default: a change counts from the next
+	// request.
 	AsyncInvalidation bool
 }
 
@@ -155,17 +162,55 @@ func NewWithOptions(cfg *config.Config, opts Options) *Walker {
 			names[n] = true
 		}
 	}
-	w.ht = newHTCache(&w.gen, parse, max, names)
+	w.watch = newWatcher(max)
+	w.ht = newHTCache(&w.gen, parse, w.watch, names)
+	if w.watch != nil {
+		w.stats = newStatCache(w.watch)
+		w.watch.start()
+	}
 	w.rootFd, w.useProcF = openRoot()
 	return w
 }
 
-// Close releases the inotify instance and descriptors. Walks in flight
-// must have finished.
+// Close releases the inotify instance and descriptors (WatchDir callers
+// are told their watches are lost). Walks in flight must have finished.
 func (w *Walker) Close() error {
-	w.ht.close()
+	if w.watch != nil {
+		w.watch.close()
+	}
 	closeRoot(w.rootFd)
 	return nil
+}
+
+// WatchDir asks for onChange(dir) to be called whenever an entry of dir is
+// created, deleted, renamed, modified or has its attributes changed, and
+// when the watch is lost (queue overflow, directory removed, walker
+// closed). Calls happen while the walk drains inotify at the start of a
+// walk (so, with default options, before the next Walk returns after the
+// change is visible) or from the background reader with
+// AsyncInvalidation. It returns false when no watch covers dir (watch
+// limit reached, inotify unavailable, MaxWatches < 0); the caller must
+// then validate by itself (e.g. stat).
+//
+// dir is a clean absolute path, with or without the trailing '/'. Several
+// callbacks may watch one directory. Registering the same func value
+// again (the same variable, not a new closure) is a cheap no-op that
+// allocates nothing, so a cache may call WatchDir on every fill with a
+// func it stored once. A registration lasts while the watch does: after
+// a call for a lost watch (the directory was removed or renamed, or a
+// directory above it was; the walker was closed) WatchDir must be called
+// again, which a cache that re-registers on every fill does by itself.
+// Overflow calls every callback but keeps the registrations.
+//
+// onChange runs with the walker's drain lock held: it must be quick and
+// must not call Walk (WatchDir is fine) nor wait for anything that is
+// held while calling Walk.
+func (w *Walker) WatchDir(dir string, onChange func(dir string)) bool {
+	if w.watch == nil || onChange == nil || dir == "" || dir[0] != '/' || len(dir) > maxPathLen {
+		return false
+	}
+	var calls int
+	return w.watch.watchDir(dir, onChange, &calls)
 }
 
 // Config returns the configuration the walker serves.
@@ -400,8 +445,16 @@ func (w *Walker) applyLevel(srv *config.Server, ds *dirState, calls *int) {
 		ds.ht.Err = msg
 		return
 	}
+	firstUse := e.plumeWarned.CompareAndSwap(false, true)
 	for _, wn := range g.Warnings {
-		ds.log = append(ds.log, LogLine{Module: "core", Level: "warn", Code: wn.Code, Msg: wn.Msg})
+		line := LogLine{Module: "core", Level: "warn", Code: wn.Code, Msg: wn.Msg}
+		switch {
+		case wn.Module != "plume":
+			ds.log = append(ds.log, line)
+		case firstUse:
+			line.Module = "plume"
+			ds.onceLog = append(ds.onceLog, line)
+		}
 	}
 	ds.vec = directives.MergeDirs(ds.vec, c.Dir)
 	ds.sections = append(ds.sections, TraceSection{Kind: ".htaccess", Path: e.path, File: e.path})
