@@ -65,7 +65,10 @@ type Request struct {
 	Proto   string // "HTTP/1.1" unless given
 	From    string // client source address, default 127.0.0.1
 	Headers []Header
-	Text    string // the line as written, for reports
+	// Body is sent after the header fields as is (`|| "Go-quoted"` at the
+	// end of the line); RawRequest adds no Content-Length for it.
+	Body string
+	Text string // the line as written, for reports
 }
 
 // Difference declares that Plume deliberately answers differently from
@@ -176,6 +179,13 @@ func parseRequests(text string) ([]Request, error) {
 // ParseRequestLine parses "METHOD TARGET [HTTP/x.y] [from ADDR] [Name: value | ...]".
 func ParseRequestLine(line string) (Request, error) {
 	r := Request{Text: line, From: "127.0.0.1", Proto: "HTTP/1.1"}
+	if head, quoted, ok := strings.Cut(line, " || "); ok {
+		body, err := strconv.Unquote(strings.TrimSpace(quoted))
+		if err != nil {
+			return r, fmt.Errorf("body %s: want a Go-quoted string: %v", quoted, err)
+		}
+		line, r.Body = head, body
+	}
 	fields := strings.Fields(line)
 	if len(fields) < 2 {
 		return r, fmt.Errorf("want METHOD TARGET, got %q", line)

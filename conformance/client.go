@@ -58,6 +58,7 @@ func RawRequest(r Request, port int) []byte {
 		b.WriteString("Content-Length: 0\r\n")
 	}
 	b.WriteString("Connection: close\r\n\r\n")
+	b.WriteString(r.Body)
 	return b.Bytes()
 }
 

@@ -153,6 +153,7 @@ func TestRawRequest(t *testing.T) {
 		{"GET / HTTP/1.0 Host: -", "GET / HTTP/1.0\r\nConnection: close\r\n\r\n"},
 		{"POST /f Host: v.test:{{PORT}} | X-A: b", "POST /f HTTP/1.1\r\nHost: v.test:8080\r\nX-A: b\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"},
 		{"GET http://127.0.0.1:{{PORT}}/x", "GET http://127.0.0.1:8080/x HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nConnection: close\r\n\r\n"},
+		{`GET /b Transfer-Encoding: chunked || "1\r\na\r\n0 | x\r\n\r\n"`, "GET /b HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n1\r\na\r\n0 | x\r\n\r\n"},
 	}
 	for _, tt := range tests {
 		r, err := ParseRequestLine(tt.line)

@@ -3,6 +3,7 @@ package http1
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -136,18 +137,24 @@ func TestChunkedReader(t *testing.T) {
 	tests := []struct {
 		in, want string
 		bad      bool
+		err      error // when bad and the kind matters (400 vs 413)
 	}{
 		{in: "3\r\nabc\r\n0\r\n\r\n", want: "abc"},
 		{in: "3;ext=1\r\nabc\r\nA\r\n0123456789\r\n0\r\n\r\n", want: "abc0123456789"},
-		{in: "zz\r\n", bad: true},
+		{in: "0000000000000000000003\r\nabc\r\n0\r\n\r\n", want: "abc"}, // leading zeros are free
+		{in: "zz\r\n", bad: true, err: ErrBadChunk},
 		{in: "3\r\nabcd\r\n0\r\n\r\n", bad: true},
 		{in: "3\r\nab", bad: true},
-		{in: "-1\r\n", bad: true},
+		{in: "-1\r\n", bad: true, err: ErrBadChunk},
+		{in: "7fffffffffffffff\r\n", bad: true, err: io.ErrUnexpectedEOF}, // fits: waits for data
+		{in: "8000000000000000\r\n", bad: true, err: ErrChunkOverflow},
+		{in: "fffffffffffffffffffff\r\n", bad: true, err: ErrChunkOverflow},
+		{in: "fffffffffffffffffffffz\r\n", bad: true, err: ErrChunkOverflow}, // apache2: 413, overflow seen first
 	}
 	for _, tt := range tests {
 		cr := &chunkedReader{br: bufio.NewReader(strings.NewReader(tt.in))}
 		got, err := io.ReadAll(cr)
-		if tt.bad != (err != nil) || !tt.bad && string(got) != tt.want {
+		if tt.bad != (err != nil) || !tt.bad && string(got) != tt.want || tt.err != nil && !errors.Is(err, tt.err) {
 			t.Errorf("%q: got %q, %v", tt.in, got, err)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"math"
 	"net/http"
 	"net/textproto"
 	"net/url"
@@ -497,7 +498,13 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 
 func (b *bodyReader) Close() error { return nil }
 
-var errBadChunk = errors.New("http1: malformed chunked encoding")
+// ErrBadChunk is a malformed chunked body (Apache: APR_EINVAL from
+// parse_chunk_size, answered 400); ErrChunkOverflow a chunk size that does
+// not fit an apr_off_t (APR_ENOSPC, answered 413).
+var (
+	ErrBadChunk      = errors.New("http1: malformed chunked encoding")
+	ErrChunkOverflow = errors.New("http1: chunk size overflow")
+)
 
 // skipTrailer reads trailer fields up to the empty line.
 func skipTrailer(br *bufio.Reader, max int) error {
@@ -507,13 +514,13 @@ func skipTrailer(br *bufio.Reader, max int) error {
 			return io.ErrUnexpectedEOF
 		}
 		if tooLong {
-			return errBadChunk
+			return ErrBadChunk
 		}
 		if len(l) == 0 {
 			return nil
 		}
 	}
-	return errBadChunk
+	return ErrBadChunk
 }
 
 // chunkedReader decodes a chunked body strictly (hex size, optional
@@ -539,30 +546,39 @@ func (cr *chunkedReader) Read(p []byte) (int, error) {
 			return 0, cr.err
 		}
 		if tooLong {
-			cr.err = errBadChunk
+			cr.err = ErrBadChunk
 			return 0, cr.err
 		}
 		if i := bytes.IndexByte(l, ';'); i >= 0 {
 			l = l[:i]
 		}
 		l = bytes.TrimRight(l, " \t")
-		if len(l) == 0 || len(l) > 15 {
-			cr.err = errBadChunk
+		if len(l) == 0 {
+			cr.err = ErrBadChunk
 			return 0, cr.err
 		}
+		// Leading zeros are free; a size past apr_off_t's range is
+		// APR_ENOSPC in parse_chunk_size as soon as the digit that
+		// overflows is read (whatever follows it).
 		var n int64
 		for _, c := range l {
+			var d int64
 			switch {
 			case c >= '0' && c <= '9':
-				n = n<<4 | int64(c-'0')
+				d = int64(c - '0')
 			case c >= 'a' && c <= 'f':
-				n = n<<4 | int64(c-'a'+10)
+				d = int64(c - 'a' + 10)
 			case c >= 'A' && c <= 'F':
-				n = n<<4 | int64(c-'A'+10)
+				d = int64(c - 'A' + 10)
 			default:
-				cr.err = errBadChunk
+				cr.err = ErrBadChunk
 				return 0, cr.err
 			}
+			if n > (math.MaxInt64-d)>>4 {
+				cr.err = ErrChunkOverflow
+				return 0, cr.err
+			}
+			n = n<<4 | d
 		}
 		if n == 0 {
 			cr.done = true
@@ -578,7 +594,7 @@ func (cr *chunkedReader) Read(p []byte) (int, error) {
 	if cr.n == 0 && err == nil {
 		l, crlf, tooLong, e := readLine(cr.br, 0, nil)
 		if e != nil || tooLong || len(l) != 0 || !crlf {
-			cr.err = errBadChunk
+			cr.err = ErrBadChunk
 			return n, nil
 		}
 	}

@@ -3,8 +3,10 @@ package server
 import (
 	"crypto/sha1"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"strconv"
@@ -12,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"plume/http1"
 	"plume/request"
 )
 
@@ -328,14 +331,14 @@ func (x *exchange) serveFile(r *request.Request, f *os.File, fi os.FileInfo) int
 // copyFile sends n bytes of f from off; with sendfile allowed the copy
 // goes through net/http's ReadFrom, which uses sendfile(2) on TCP.
 func copyFile(w *ResponseWriter, f *os.File, off, n int64, sendfile bool) error {
-	if _, err := f.Seek(off, io.SeekStart); err != nil {
-		return err
-	}
+	// A section reader reads with pread(2): no lseek per request, and
+	// http1 reads a small file straight into the response buffer.
+	src := io.NewSectionReader(f, off, n)
 	var err error
 	if sendfile {
-		_, err = w.ReadFrom(io.LimitReader(f, n))
+		_, err = w.ReadFrom(src)
 	} else {
-		_, err = io.CopyBuffer(writerOnly{w}, io.LimitReader(f, n), make([]byte, 32*1024))
+		_, err = io.CopyBuffer(writerOnly{w}, src, make([]byte, 32*1024))
 	}
 	return err
 }
@@ -544,7 +547,26 @@ func (x *exchange) discardBody(r *request.Request) int {
 	if max < 0 {
 		max = 1 << 62
 	}
-	n, _ := io.Copy(io.Discard, io.LimitReader(body, max+1))
+	n, err := io.Copy(io.Discard, io.LimitReader(body, max+1))
+	if err != nil {
+		// ap_discard_request_body → ap_map_http_request_error: a chunk
+		// size past apr_off_t is 413, a malformed chunk 400 (both logged
+		// as AH01590), a body that stops coming within Timeout 408.
+		x.rw.Header().Set("Connection", "close")
+		var ne net.Error
+		switch {
+		case errors.Is(err, http1.ErrChunkOverflow):
+			x.log(r, "http", LevelInfo, "AH01590", "Error reading/parsing chunk (overflow) ")
+			return http.StatusRequestEntityTooLarge
+		case errors.Is(err, http1.ErrBadChunk):
+			x.log(r, "http", LevelInfo, "AH01590", "Error reading/parsing chunk  ")
+			return http.StatusBadRequest
+		case errors.As(err, &ne) && ne.Timeout():
+			return http.StatusRequestTimeout
+		default:
+			return http.StatusBadRequest
+		}
+	}
 	if limit >= 0 && n > limit {
 		x.log(r, "http", LevelInfo, "AH01591", fmt.Sprintf("Read content length of %d is larger than the configured limit of %d", n, limit))
 		x.rw.Header().Set("Connection", "close")
