@@ -57,7 +57,8 @@ type Header struct{ Name, Value string }
 //
 //	METHOD TARGET [HTTP/x.y] [from ADDR] [Name: value [| Name: value ...]]
 //
-// The protocol defaults to HTTP/1.1. A "Host: -" header sends no Host.
+// The protocol defaults to HTTP/1.1; HTTP/0.9 sends the request line
+// alone. A "Host: -" header sends no Host.
 type Request struct {
 	Line    int
 	Method  string

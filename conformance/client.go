@@ -35,6 +35,12 @@ func RawRequest(r Request, port int) []byte {
 		proto = "HTTP/1.1"
 	}
 	p := strconv.Itoa(port)
+	if proto == "HTTP/0.9" {
+		// A simple request: the request line without a protocol, and
+		// nothing after it.
+		fmt.Fprintf(&b, "%s %s\r\n", r.Method, strings.ReplaceAll(r.Target, "{{PORT}}", p))
+		return b.Bytes()
+	}
 	fmt.Fprintf(&b, "%s %s %s\r\n", r.Method, strings.ReplaceAll(r.Target, "{{PORT}}", p), proto)
 	hasHost, hasLen := false, false
 	for _, h := range r.Headers {
@@ -82,6 +88,10 @@ func Do(r Request, port int, timeout time.Duration) (*Response, error) {
 	raw, err := io.ReadAll(io.LimitReader(conn, maxResponse))
 	if err != nil && len(raw) == 0 {
 		return nil, err
+	}
+	if r.Proto == "HTTP/0.9" && !bytes.HasPrefix(raw, []byte("HTTP/")) {
+		// An HTTP/0.9 answer: the body alone (status 0).
+		return &Response{StatusLine: "HTTP/0.9", Header: map[string][]string{}, Body: raw}, nil
 	}
 	return ParseResponse(raw, r.Method == "HEAD")
 }

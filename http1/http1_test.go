@@ -68,7 +68,7 @@ func TestReadHead(t *testing.T) {
 		{name: "lower-case protocol", in: "GET / http/1.1\r\n\r\n", status: 400, code: "AH02418"},
 		{name: "bad version", in: "GET / HTTP/0.9x\r\n\r\n", status: 400, code: "AH02418"},
 		{name: "CTL in URI", in: "GET /a\x01b HTTP/1.1\r\n\r\n", status: 400, code: "AH03454"},
-		{name: "relative URI", in: "GET a.html HTTP/1.1\r\n\r\n", status: 400, code: "AH10388"},
+		{name: "relative URI", in: "GET a.html HTTP/1.1\r\n\r\n", status: 400, code: "AH03450"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -88,6 +88,110 @@ func TestReadHead(t *testing.T) {
 			}
 			if perr == nil || perr.Status != tt.status || perr.Code != tt.code {
 				t.Fatalf("got %+v, want %d %s", perr, tt.status, tt.code)
+			}
+		})
+	}
+}
+
+// TestProtocolOptions checks each HttpProtocolOptions choice against the
+// answers apache2 2.4 gives for the same bytes (status and AH code of the
+// debug line; "" for a well-formed request).
+func TestProtocolOptions(t *testing.T) {
+	strict := ProtocolOptions{}
+	unsafe := ProtocolOptions{Unsafe: true}
+	registered := ProtocolOptions{RegisteredMethods: true}
+	require10 := ProtocolOptions{Require10: true}
+	tests := []struct {
+		name string
+		opts ProtocolOptions
+		in   string
+		// status 0: well-formed
+		status int
+		code   string
+		// line is the_request as Apache logs it ("" not checked).
+		line string
+	}{
+		{"strict double space", strict, "GET  /i HTTP/1.1\r\n\r\n", 400, "AH03448", "GET /i HTTP/1.1"},
+		{"unsafe double space", unsafe, "GET  /i HTTP/1.1\r\n\r\n", 0, "", "GET /i HTTP/1.1"},
+		{"unsafe space before protocol", unsafe, "GET /i  HTTP/1.1\r\n\r\n", 0, "", "GET /i HTTP/1.1"},
+		{"strict trailing space", strict, "GET /i HTTP/1.1 \r\n\r\n", 400, "AH03448", ""},
+		{"unsafe trailing space", unsafe, "GET /i HTTP/1.1 \r\n\r\n", 0, "", "GET /i HTTP/1.1"},
+		{"strict trailing text", strict, "GET /i HTTP/1.1 junk\r\n\r\n", 400, "AH03448", ""},
+		{"unsafe trailing text", unsafe, "GET /i HTTP/1.1 junk\r\n\r\n", 400, "AH03449", "GET /i HTTP/1.1"},
+		{"unsafe tab", unsafe, "GET\t/i HTTP/1.1\r\n\r\n", 400, "AH03447", ""},
+		{"strict leading space", strict, " GET /i HTTP/1.1\r\n\r\n", 400, "AH03447", ""},
+		{"unsafe leading space", unsafe, " GET /i HTTP/1.1\r\n\r\n", 400, "AH03447", ""},
+		{"strict space tab", strict, "GET /i \tHTTP/1.1\r\n\r\n", 400, "AH03448", ""},
+		{"unsafe space tab", unsafe, "GET /i \tHTTP/1.1\r\n\r\n", 400, "AH03447", ""},
+		{"strict lower-case protocol", strict, "GET /i http/1.1\r\n\r\n", 400, "AH02418", ""},
+		{"unsafe lower-case protocol", unsafe, "GET /i http/1.1\r\n\r\n", 0, "", "GET /i http/1.1"},
+		{"unsafe HTTP/1.1x", unsafe, "GET /i HTTP/1.1x\r\n\r\n", 400, "AH02418", ""},
+		{"HTTP/0.9 named", strict, "GET /i HTTP/0.9\r\n\r\n", 400, "AH02418", ""},
+		{"strict HEAD 0.9", strict, "HEAD /i\r\n", 400, "AH03444", ""},
+		{"strict FOO 0.9", strict, "FOO /i\r\n", 400, "AH03444", ""},
+		{"unsafe FOO 0.9", unsafe, "FOO /i\r\n", 0, "", "FOO /i"},
+		{"unsafe 0.9 trailing space", unsafe, "GET /i \r\n", 0, "", "GET /i"},
+		{"strict bare LF", strict, "GET /i HTTP/1.1\nHost: x\n\n", 400, "AH00566", ""},
+		{"unsafe bare LF", unsafe, "GET /i HTTP/1.1\nHost: x\n\n", 0, "", ""},
+		{"unsafe bare LF 0.9", unsafe, "GET /i\n", 0, "", ""},
+		{"strict bare LF field", strict, "GET /i HTTP/1.1\r\nHost: x\nA: b\r\n\r\n", 400, "AH00567", ""},
+		{"unsafe bare LF field", unsafe, "GET /i HTTP/1.1\r\nHost: x\nA: b\r\n\r\n", 0, "", ""},
+		{"strict method", strict, "G@T /i HTTP/1.1\r\n\r\n", 400, "AH03445", ""},
+		{"unsafe method", unsafe, "G@T /i HTTP/1.1\r\n\r\n", 0, "", ""},
+		{"unsafe obs-text method", unsafe, "G\x80T /i HTTP/1.1\r\n\r\n", 0, "", ""},
+		{"no URI", strict, "GET\r\n", 400, "AH03454", "GET"},
+		{"unsafe no URI", unsafe, "GET \r\n", 400, "AH03454", "GET"},
+		{"strict fragment", strict, "GET /i#f HTTP/1.1\r\n\r\n", 400, "AH02421", ""},
+		{"unsafe fragment", unsafe, "GET /i#f HTTP/1.1\r\n\r\n", 0, "", ""},
+		{"strict user info", strict, "GET http://u:p@x/i HTTP/1.1\r\n\r\n", 400, "AH02422", ""},
+		{"unsafe user info", unsafe, "GET http://u:p@x/i HTTP/1.1\r\n\r\n", 0, "", ""},
+		{"bad port", strict, "GET http://x:8a/i HTTP/1.1\r\n\r\n", 400, "AH03450", ""},
+		{"scheme without authority", strict, "GET mailto:x HTTP/1.1\r\n\r\n", 400, "AH03450", ""},
+		{"asterisk GET", strict, "GET * HTTP/1.1\r\n\r\n", 400, "AH03450", ""},
+		{"CONNECT", strict, "CONNECT x:443 HTTP/1.1\r\n\r\n", 0, "", ""},
+		{"CONNECT path", strict, "CONNECT /x HTTP/1.1\r\n\r\n", 400, "AH03450", ""},
+		{"strict field name", strict, "GET /i HTTP/1.1\r\nFo@o: x\r\n\r\n", 400, "AH02426", ""},
+		{"unsafe field name", unsafe, "GET /i HTTP/1.1\r\nFo@o: x\r\nF\x01o: y\r\n\r\n", 0, "", ""},
+		{"unsafe space in name", unsafe, "GET /i HTTP/1.1\r\nFoo : x\r\n\r\n", 400, "AH03452", ""},
+		{"unsafe no colon", unsafe, "GET /i HTTP/1.1\r\nFoo\r\n\r\n", 400, "AH00564", ""},
+		{"unsafe empty name", unsafe, "GET /i HTTP/1.1\r\n: x\r\n\r\n", 400, "AH03453", ""},
+		{"strict CTL value", strict, "GET /i HTTP/1.1\r\nFoo: a\x01b\r\n\r\n", 400, "AH02427", ""},
+		{"unsafe CTL value", unsafe, "GET /i HTTP/1.1\r\nFoo: a\x01b\r\n\r\n", 0, "", ""},
+		{"unsafe VT value", unsafe, "GET /i HTTP/1.1\r\nFoo: a\vb\r\n\r\n", 400, "AH03451", ""},
+		{"unsafe CR value", unsafe, "GET /i HTTP/1.1\r\nFoo: a\rb\r\n\r\n", 400, "AH03451", ""},
+		{"empty fold", strict, "GET /i HTTP/1.1\r\nFoo: a\r\n \r\n\r\n", 400, "AH03443", ""},
+		{"unsafe empty fold", unsafe, "GET /i HTTP/1.1\r\nFoo: a\r\n\t\r\n\r\n", 400, "AH03443", ""},
+		{"registered GET", registered, "GET /i HTTP/1.1\r\n\r\n", 0, "", ""},
+		{"registered HEAD", registered, "HEAD /i HTTP/1.1\r\n\r\n", 0, "", ""},
+		{"registered FOO", registered, "FOO /i HTTP/1.1\r\n\r\n", 501, "AH02423", ""},
+		{"registered lower-case get", registered, "get /i HTTP/1.1\r\n\r\n", 501, "AH02423", ""},
+		{"registered bad method first", registered, "G@T /i HTTP/1.1\r\n\r\n", 400, "AH03445", ""},
+		{"registered before URI", registered, "FOO i HTTP/1.1\r\n\r\n", 501, "AH02423", ""},
+		{"registered by config", ProtocolOptions{RegisteredMethods: true, Registered: func(m string) bool { return m == "FOO" }}, "FOO /i HTTP/1.1\r\n\r\n", 0, "", ""},
+		{"require1.0 0.9", require10, "GET /i\r\n", 400, "AH02401", ""},
+		{"require1.0 1.0", require10, "GET /i HTTP/1.0\r\n\r\n", 0, "", ""},
+		{"require1.0 bad method first", ProtocolOptions{Require10: true}, "HEAD /i\r\n", 400, "AH02401", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			br := bufio.NewReaderSize(strings.NewReader(tt.in), 4096)
+			lim := DefaultLimits
+			lim.Protocol = tt.opts
+			p, perr, err := readHead(br, lim, nil)
+			if err != nil {
+				t.Fatalf("err %v", err)
+			}
+			switch {
+			case tt.status == 0 && perr != nil:
+				t.Fatalf("refused: %v", perr)
+			case tt.status != 0 && (perr == nil || perr.Status != tt.status || perr.Code != tt.code):
+				t.Fatalf("got %+v, want %d %s", perr, tt.status, tt.code)
+			}
+			if tt.line != "" && p.requestLine != tt.line {
+				t.Errorf("the_request %q, want %q", p.requestLine, tt.line)
+			}
+			if perr != nil && perr.Status == 400 && p.http09 {
+				t.Errorf("a refused HTTP/0.9 request must be answered as HTTP/1.0")
 			}
 		})
 	}
@@ -411,12 +515,14 @@ func FuzzReadRequest(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in string) {
 		br := bufio.NewReaderSize(strings.NewReader(in), 64)
 		lim := Limits{RequestLine: 200, FieldSize: 100, Fields: 10}
+		// Every HttpProtocolOptions combination, chosen by the length.
+		lim.Protocol = ProtocolOptions{Unsafe: len(in)&1 != 0, RegisteredMethods: len(in)&2 != 0, Require10: len(in)&4 != 0}
 		p, perr, err := readHead(br, lim, nil)
 		if err != nil {
 			return
 		}
 		if perr != nil {
-			if perr.Status != 400 && perr.Status != 414 {
+			if perr.Status != 400 && perr.Status != 414 && (perr.Status != 501 || !lim.Protocol.RegisteredMethods) {
 				t.Fatalf("status %d", perr.Status)
 			}
 			return
@@ -489,5 +595,34 @@ func BenchmarkKeepAlive(b *testing.B) {
 		}
 		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
+	}
+}
+
+// TestProtocolFor checks that the options ProtocolFor gives for the
+// connection's local address are the ones the request is read with.
+func TestProtocolFor(t *testing.T) {
+	cfg := DefaultConfig
+	local := make(chan string, 1)
+	cfg.ProtocolFor = func(a net.Addr) ProtocolOptions {
+		select {
+		case local <- a.String():
+		default:
+		}
+		return ProtocolOptions{Unsafe: true}
+	}
+	_, addr := testServer(t, cfg, func(w http.ResponseWriter, r *http.Request) {
+		if e := ParseError(r); e != nil {
+			http.Error(w, e.Error(), e.Status)
+			return
+		}
+		line, _ := RequestLine(r)
+		io.WriteString(w, line+"|"+r.Proto+"|"+fmt.Sprint(Protocol(r).Unsafe))
+	})
+	got := exchange(t, addr, "GET  /x http/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+	if !strings.Contains(got, "HTTP/1.1 200") || !strings.HasSuffix(got, "GET /x http/1.1|HTTP/1.1|true") {
+		t.Fatalf("got\n%s", got)
+	}
+	if l := <-local; l != addr {
+		t.Errorf("ProtocolFor called with %s, want %s", l, addr)
 	}
 }

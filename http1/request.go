@@ -14,11 +14,51 @@ import (
 )
 
 // Limits are Apache's LimitRequestLine, LimitRequestFieldsize and
-// LimitRequestFields (0 fields: unlimited).
+// LimitRequestFields (0 fields: unlimited), and the HttpProtocolOptions
+// the request is read with: everything ap_read_request takes from the
+// server before it has chosen a virtual host.
 type Limits struct {
 	RequestLine int
 	FieldSize   int
 	Fields      int
+	Protocol    ProtocolOptions
+}
+
+// ProtocolOptions are Apache's HttpProtocolOptions; the zero value is
+// Apache's default (Strict LenientMethods Allow0.9).
+type ProtocolOptions struct {
+	// Unsafe relaxes the request line and header field grammar (any
+	// visible character in a method, extra whitespace, "http/1.1",
+	// bare LF line ends, field names and values with control
+	// characters) as Apache's legacy parser did.
+	Unsafe bool
+	// RegisteredMethods refuses a method the server does not know with
+	// 501 while reading the request line (AH02423).
+	RegisteredMethods bool
+	// Require10 refuses HTTP/0.9 requests (AH02401).
+	Require10 bool
+	// Registered reports whether a method is registered (known to the
+	// core or registered by the configuration, such as <Limit FOO>);
+	// nil: Apache's built-in methods.
+	Registered func(method string) bool
+}
+
+func (o *ProtocolOptions) registered(method string) bool {
+	if o.Registered != nil {
+		return o.Registered(method)
+	}
+	return builtinMethods[method]
+}
+
+// builtinMethods are the methods Apache's core registers (HEAD counts as
+// GET).
+var builtinMethods = map[string]bool{
+	"GET": true, "HEAD": true, "PUT": true, "POST": true, "DELETE": true, "CONNECT": true,
+	"OPTIONS": true, "TRACE": true, "PATCH": true, "PROPFIND": true, "PROPPATCH": true,
+	"MKCOL": true, "COPY": true, "MOVE": true, "LOCK": true, "UNLOCK": true,
+	"VERSION-CONTROL": true, "CHECKOUT": true, "UNCHECKOUT": true, "CHECKIN": true,
+	"UPDATE": true, "LABEL": true, "REPORT": true, "MKWORKSPACE": true, "MKACTIVITY": true,
+	"BASELINE-CONTROL": true, "MERGE": true,
 }
 
 // DefaultLimits are Apache's compiled-in defaults.
@@ -142,11 +182,12 @@ type parsed struct {
 }
 
 // readHead reads a request line and header fields as ap_read_request
-// with HttpProtocolOptions Strict LenientMethods Allow0.9. A nil *Error
-// and nil error is a well-formed head. err is returned only when the
-// connection ended before a request line was read.
+// does with lim.Protocol (HttpProtocolOptions). A nil *Error and nil
+// error is a well-formed head. err is returned only when the connection
+// ended before a request line was read.
 func readHead(br *bufio.Reader, lim Limits, scratch []byte) (*parsed, *Error, error) {
 	p := &parsed{}
+	opts := &lim.Protocol
 	var line []byte
 	for blank := 0; ; blank++ {
 		// Apache's line buffer is the limit plus two, and a line of
@@ -164,10 +205,13 @@ func readHead(br *bufio.Reader, lim Limits, scratch []byte) (*parsed, *Error, er
 			return p, &Error{Status: 414, Code: "AH00565", Level: "info",
 				Msg: "request failed: client's request-line exceeds LimitRequestLine (longer than " + strconv.Itoa(lim.RequestLine) + ")"}, nil
 		}
-		if len(l) == 0 && crlf && blank < maxBlankLines {
+		// Strict reads lines with AP_GETLINE_CRLF: a bare LF ends
+		// nothing, it is APR_EINVAL.
+		badEnd := !crlf && !opts.Unsafe
+		if len(l) == 0 && !badEnd && blank < maxBlankLines {
 			continue
 		}
-		if !crlf || bytes.IndexByte(l, 0) >= 0 {
+		if badEnd || bytes.IndexByte(l, 0) >= 0 {
 			p.requestLine = string(l)
 			return p, &Error{Status: 400, Code: "AH00566", Level: "info", Msg: "request failed: malformed request line"}, nil
 		}
@@ -175,10 +219,7 @@ func readHead(br *bufio.Reader, lim Limits, scratch []byte) (*parsed, *Error, er
 		break
 	}
 	p.requestLine = string(line)
-	if e := p.parseRequestLine(); e != nil {
-		if e.Code == "AH03447" || e.Code == "AH03448" {
-			p.normaliseLine()
-		}
+	if e := p.parseRequestLine(opts); e != nil {
 		return p, e, nil
 	}
 	if p.http09 {
@@ -190,111 +231,345 @@ func readHead(br *bufio.Reader, lim Limits, scratch []byte) (*parsed, *Error, er
 	return p, nil, nil
 }
 
-// normaliseLine is the_request as Apache rebuilds it after a request
-// line with stray whitespace: its first three words, single-spaced.
-func (p *parsed) normaliseLine() {
-	f := strings.Fields(p.requestLine)
-	if len(f) > 3 {
-		f = f[:3]
-	}
-	p.requestLine = strings.Join(f, " ")
-}
-
 func badLine(code, msg string) *Error {
 	return &Error{Status: 400, Code: code, Level: "debug", Msg: "HTTP Request Line; " + msg}
 }
 
-// parseRequestLine is ap_parse_request_line (Strict).
-func (p *parsed) parseRequestLine() *Error {
-	s := p.requestLine
-	i := 0
-	for i < len(s) && isToken(s[i]) {
-		i++
-	}
-	p.method = s[:i]
-	if i == 0 || (i < len(s) && s[i] != ' ' && s[i] != '\t' && isVcharObs(s[i])) {
-		tok := s
-		if j := strings.IndexAny(s, " \t"); j >= 0 {
-			tok = s[:j]
-		}
-		p.method = tok
-		return badLine("AH03445", "Invalid method token: '"+tok+"'")
-	}
-	if i == len(s) {
-		return badLine("AH03446", "Missing URI")
-	}
-	if s[i] != ' ' {
-		return badLine("AH03447", "Invalid whitespace")
-	}
-	i++
-	if i < len(s) && (s[i] == ' ' || s[i] == '\t') {
-		return badLine("AH03448", "Excess whitespace (disallowed by HttpProtocolOptions Strict)")
-	}
-	start := i
-	for i < len(s) && s[i] != ' ' && s[i] != '\t' {
-		i++
-	}
-	p.target = s[start:i]
-	for j := 0; j < len(p.target); j++ {
-		if !isVcharObs(p.target[j]) {
-			return badLine("AH03454", "URI incorrectly encoded: '"+p.target+"'")
+// isSpace is apr_isspace: SP, HT, LF, VT, FF, CR.
+func isSpace(c byte) bool { return c == ' ' || c >= '\t' && c <= '\r' }
+
+// nextSpace is strpbrk(s+i, "\t\n\v\f\r "): the index of the next
+// whitespace at or after i, or -1 (C's NULL).
+func nextSpace(s string, i int) int {
+	for ; i < len(s); i++ {
+		if isSpace(s[i]) {
+			return i
 		}
 	}
-	if p.target == "" {
-		return badLine("AH03446", "Missing URI")
-	}
-	if i == len(s) {
-		// No protocol: HTTP/0.9 (Allow0.9 is Apache's default), GET only.
-		p.http09 = true
-		p.proto, p.major, p.minor = "HTTP/0.9", 0, 9
-		if p.method != "GET" {
-			return badLine("AH00567", "Invalid HTTP/0.9 method")
-		}
-		return p.checkTarget()
-	}
-	if s[i] != ' ' {
-		return badLine("AH03447", "Invalid whitespace")
-	}
-	p.proto = s[i+1:]
-	if p.proto == "" || strings.ContainsAny(p.proto, " \t") {
-		return badLine("AH03448", "Excess whitespace (disallowed by HttpProtocolOptions Strict)")
-	}
-	pr := p.proto
-	if len(pr) != 8 || pr[:5] != "HTTP/" || pr[5] < '0' || pr[5] > '9' || pr[6] != '.' || pr[7] < '0' || pr[7] > '9' {
-		return badLine("AH02418", "Unrecognized protocol '"+pr+"' (perhaps whitespace was injected?)")
-	}
-	p.major, p.minor = int(pr[5]-'0'), int(pr[7]-'0')
-	if p.major < 1 {
-		return badLine("AH02401", "Rejected HTTP/0.9 request")
-	}
-	return p.checkTarget()
+	return -1
 }
 
-// checkTarget accepts origin-form, absolute-form and "*" (ap_parse_uri).
-func (p *parsed) checkTarget() *Error {
-	t := p.target
-	if t[0] == '/' || t == "*" {
-		return nil
+// logName is Apache's "%.*s" with field_name_len: the text up to its
+// first colon, at most 80 bytes (LOG_NAME_MAX_LEN).
+func logName(s string) string {
+	if i := strings.IndexByte(s, ':'); i >= 0 && i <= 80 {
+		return s[:i]
 	}
-	if i := strings.Index(t, "://"); i > 0 {
-		ok := true
-		for j := 0; j < i; j++ {
-			c := t[j]
-			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || j > 0 && (c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.')) {
-				ok = false
-				break
+	if len(s) > 80 {
+		return s[:80]
+	}
+	return s
+}
+
+// lineError is ap_parse_request_line's deferred_error: the first problem
+// seen is reported only once the whole line is understood.
+type lineError int
+
+const (
+	rrlNone lineError = iota
+	rrlBadMethod
+	rrlBadWhitespace
+	rrlExcessWhitespace
+	rrlMissingURI
+	rrlBadURI
+	rrlBadProtocol
+	rrlTrailingText
+	rrlBadMethod09
+	rrlReject09
+)
+
+// parseRequestLine is ap_parse_request_line under opts (Apache 2.4's
+// algorithm step by step, so every malformed line gets Apache's status,
+// log line and the_request): the method, URI and protocol are split on
+// whitespace, the first problem is remembered, and it is reported after
+// the protocol and URI have been parsed.
+func (p *parsed) parseRequestLine(opts *ProtocolOptions) *Error {
+	strict := !opts.Unsafe
+	s := p.requestLine
+	deferred := rrlNone
+	var method, uri, proto, trailing string
+	i := 0
+	if i < len(s) && isSpace(s[i]) {
+		deferred = rrlBadWhitespace
+		for i < len(s) && isSpace(s[i]) {
+			i++
+		}
+	}
+	mstart := i
+	scan := func(j int, ok func(byte) bool) int {
+		for j < len(s) && ok(s[j]) {
+			j++
+		}
+		return j
+	}
+	var ll int
+	if strict {
+		ll = scan(i, isToken)
+	} else {
+		ll = scan(i, isVcharObs)
+	}
+	if (ll == mstart || ll < len(s) && !isSpace(s[ll])) && deferred == rrlNone {
+		deferred = rrlBadMethod
+		ll = nextSpace(s, ll)
+	}
+	// Each step below may end the line early, as the C code's goto
+	// rrl_done does.
+	func() {
+		if ll < 0 {
+			if deferred == rrlNone {
+				deferred = rrlMissingURI
+			}
+			method = s[mstart:]
+			return
+		}
+		if strict && ll+1 < len(s) && isSpace(s[ll+1]) && deferred == rrlNone {
+			deferred = rrlExcessWhitespace
+		}
+		method = s[mstart:ll]
+		u := ll
+		for ; u < len(s) && isSpace(s[u]); u++ {
+			if s[u] != ' ' && deferred == rrlNone {
+				deferred = rrlBadWhitespace
 			}
 		}
-		if ok {
-			return nil
+		if u == len(s) && deferred == rrlNone {
+			deferred = rrlMissingURI
+		}
+		ll = scan(u, isVcharObs)
+		if ll == u || ll < len(s) && !isSpace(s[ll]) {
+			deferred = rrlBadURI
+			ll = nextSpace(s, ll)
+		}
+		if ll < 0 {
+			uri = s[u:]
+			return
+		}
+		if strict && ll+1 < len(s) && isSpace(s[ll+1]) && deferred == rrlNone {
+			deferred = rrlExcessWhitespace
+		}
+		uri = s[u:ll]
+		ps := ll
+		for ; ps < len(s) && isSpace(s[ps]); ps++ {
+			if s[ps] != ' ' && deferred == rrlNone {
+				deferred = rrlBadWhitespace
+			}
+		}
+		ll = scan(ps, isVcharObs)
+		proto = s[ps:ll]
+		switch {
+		case ll < len(s) && !isSpace(s[ll]):
+			deferred = rrlBadProtocol
+		case strict && ll < len(s):
+			deferred = rrlExcessWhitespace
+		default:
+			for ; ll < len(s) && isSpace(s[ll]); ll++ {
+				if s[ll] != ' ' && deferred == rrlNone {
+					deferred = rrlBadWhitespace
+				}
+			}
+			if ll < len(s) && deferred == rrlNone {
+				deferred = rrlTrailingText
+				trailing = s[ll:]
+			}
+		}
+	}()
+	// the_request is rebuilt single-spaced from the three words (an
+	// empty URI ends it, as apr_pstrcat stops at its NULL).
+	// A line already in that form (the common case) is kept as is.
+	switch {
+	case uri == "":
+		p.requestLine = method
+	case proto == "":
+		if len(s) != len(method)+1+len(uri) || mstart != 0 || s[len(method)] != ' ' {
+			p.requestLine = method + " " + uri
+		}
+	default:
+		if len(s) != len(method)+len(uri)+len(proto)+2 || mstart != 0 || s[len(method)] != ' ' || s[len(method)+1+len(uri)] != ' ' {
+			p.requestLine = method + " " + uri + " " + proto
 		}
 	}
-	return &Error{Status: 400, Code: "AH10388", Level: "debug", Msg: "HTTP Request Line; URI malformed: '" + t + "'"}
+	p.method, p.target = method, uri
+	digit := func(c byte) bool { return c >= '0' && c <= '9' }
+	versionForm := len(proto) == 8 && proto[4] == '/' && digit(proto[5]) && proto[6] == '.' && digit(proto[7]) && proto[5] != '0'
+	switch {
+	case versionForm && proto[:4] == "HTTP":
+		p.proto, p.major, p.minor = proto, int(proto[5]-'0'), int(proto[7]-'0')
+	case versionForm && strings.EqualFold(proto[:4], "HTTP"):
+		p.proto, p.major, p.minor = proto, int(proto[5]-'0'), int(proto[7]-'0')
+		if strict && deferred == rrlNone {
+			deferred = rrlBadProtocol
+		} else {
+			p.proto = "HTTP" + proto[4:]
+		}
+	case proto != "":
+		p.proto, p.major, p.minor = proto, 0, 9
+		if deferred == rrlNone {
+			deferred = rrlBadProtocol
+		}
+	default:
+		p.http09 = true
+		p.proto, p.major, p.minor = "HTTP/0.9", 0, 9
+	}
+	uriErr := p.parseURI(strict)
+	if p.major == 0 && p.minor == 9 && deferred == rrlNone {
+		if opts.Require10 {
+			deferred = rrlReject09
+		} else if strict && method != "GET" {
+			// M_GET without header_only: HEAD is refused too.
+			deferred = rrlBadMethod09
+		}
+	}
+	var e *Error
+	switch deferred {
+	case rrlNone:
+	case rrlBadMethod:
+		e = badLine("AH03445", "Invalid method token: '"+logName(method)+"'")
+	case rrlBadMethod09:
+		e = badLine("AH03444", "Invalid method token: '"+logName(method)+"' (only GET is allowed for HTTP/0.9 requests)")
+	case rrlMissingURI:
+		e = badLine("AH03446", "Missing URI")
+	case rrlBadURI:
+		e = badLine("AH03454", "URI incorrectly encoded: '"+logName(uri)+"'")
+	case rrlBadWhitespace:
+		e = badLine("AH03447", "Invalid whitespace")
+	case rrlExcessWhitespace:
+		e = badLine("AH03448", "Excess whitespace (disallowed by HttpProtocolOptions Strict)")
+	case rrlTrailingText:
+		e = badLine("AH03449", "Extraneous text found '"+logName(trailing)+"' (perhaps whitespace was injected?)")
+	case rrlReject09:
+		e = badLine("AH02401", "Rejected HTTP/0.9 request")
+	case rrlBadProtocol:
+		e = badLine("AH02418", "Unrecognized protocol '"+logName(p.proto)+"' (perhaps whitespace was injected?)")
+	}
+	if e != nil {
+		return p.failed(e)
+	}
+	if opts.RegisteredMethods && !opts.registered(method) {
+		// Not through rrl_failed: an HTTP/0.9 request keeps its protocol.
+		return &Error{Status: 501, Code: "AH02423", Level: "debug",
+			Msg: "HTTP Request Line; Unrecognized HTTP method: '" + logName(method) + "' (disallowed by RegisteredMethods)"}
+	}
+	if uriErr != nil {
+		return p.failed(uriErr)
+	}
+	return nil
 }
 
-// readFields is ap_get_mime_headers_core (Strict): repeated fields are
-// merged with ", " as Apache's table merge does.
+// failed is rrl_failed: a refused HTTP/0.9 request is answered as
+// HTTP/1.0, with a status line.
+func (p *parsed) failed(e *Error) *Error {
+	if p.major == 0 && p.minor == 9 {
+		p.http09 = false
+		p.proto, p.major, p.minor = "HTTP/1.0", 1, 0
+	}
+	return e
+}
+
+// parseURI is ap_parse_uri with apr_uri_parse (apr_uri_parse_hostinfo
+// for CONNECT) and the checks ap_parse_request_line makes of its result:
+// a request-target that is neither a path, an absolute URI, nor OPTIONS's
+// "*" is AH03450; in Strict mode a fragment (AH02421) or user info
+// (AH02422) is refused.
+func (p *parsed) parseURI(strict bool) *Error {
+	uri := p.target
+	for len(uri) > 1 && uri[0] == '/' && uri[1] == '/' {
+		uri = uri[1:]
+	}
+	bad := func(shown string) *Error {
+		return badLine("AH03450", "Unable to parse URI: '"+logName(shown)+"'")
+	}
+	if p.method == "CONNECT" {
+		// host:port, the port required and numeric.
+		host := uri
+		if strings.HasPrefix(host, "[") {
+			j := strings.IndexByte(host, ']')
+			if j < 0 {
+				return bad(uri)
+			}
+			host = host[j+1:]
+		}
+		c := strings.IndexByte(host, ':')
+		if c < 0 || !allDigits(host[c+1:]) {
+			return bad(uri)
+		}
+		return nil
+	}
+	rest, userinfo := uri, false
+	if scheme := schemeLen(uri); scheme > 0 {
+		rest = uri[scheme+1:]
+		if strings.HasPrefix(rest, "//") {
+			auth := rest[2:]
+			end := strings.IndexAny(auth, "/?#")
+			if end < 0 {
+				end = len(auth)
+			}
+			hostinfo := auth[:end]
+			rest = auth[end:]
+			if at := strings.LastIndexByte(hostinfo, '@'); at >= 0 {
+				userinfo = true
+				hostinfo = hostinfo[at+1:]
+			}
+			if strings.HasPrefix(hostinfo, "[") {
+				j := strings.IndexByte(hostinfo, ']')
+				if j < 0 {
+					return bad(uri)
+				}
+				hostinfo = hostinfo[j+1:]
+				if !strings.HasPrefix(hostinfo, ":") {
+					hostinfo = ""
+				}
+			}
+			if c := strings.IndexByte(hostinfo, ':'); c >= 0 && !allDigits(hostinfo[c+1:]) {
+				return bad(uri)
+			}
+		}
+	}
+	path, hasFrag := rest, false
+	if i := strings.IndexAny(rest, "?#"); i >= 0 {
+		path = rest[:i]
+		hasFrag = strings.IndexByte(rest[i:], '#') >= 0
+	}
+	if path != "" && path[0] != '/' && (p.method != "OPTIONS" || path != "*") {
+		return bad(path)
+	}
+	if strict && hasFrag {
+		return badLine("AH02421", "URI must not contain a fragment")
+	}
+	if strict && userinfo {
+		return badLine("AH02422", "URI must not contain a username/password")
+	}
+	return nil
+}
+
+// schemeLen is the length of the scheme apr_uri_parse finds at the
+// start of s: a letter, then anything up to a ':' that comes before any
+// '/', '?' or '#'; 0 when s has none (it is then all path).
+func schemeLen(s string) int {
+	if s == "" || !(s[0] >= 'a' && s[0] <= 'z' || s[0] >= 'A' && s[0] <= 'Z') {
+		return 0
+	}
+	if i := strings.IndexAny(s, ":/?#"); i > 0 && s[i] == ':' {
+		return i
+	}
+	return 0
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// readFields is ap_get_mime_headers_core: repeated fields are merged with
+// ", " as Apache's table merge does. Strict checks names as tokens and
+// values for control characters (RFC 7230); Unsafe is Apache's legacy
+// parser, which only refuses whitespace in names and line-breaking
+// whitespace in values, and takes bare LF line ends.
 func (p *parsed) readFields(br *bufio.Reader, lim Limits, scratch []byte) *Error {
+	unsafe := lim.Protocol.Unsafe
 	p.header = make(http.Header, 8)
 	var last string // canonical name of the previous field
 	count := 0
@@ -312,7 +587,7 @@ func (p *parsed) readFields(br *bufio.Reader, lim Limits, scratch []byte) *Error
 				Msg:  "Request header exceeds LimitRequestFieldSize",
 				Note: "Size of a request header field exceeds server limit."}
 		}
-		if !crlf || bytes.IndexByte(l, 0) >= 0 {
+		if !crlf && !unsafe || bytes.IndexByte(l, 0) >= 0 {
 			return &Error{Status: 400, Code: "AH00567", Level: "debug", Msg: "request failed: error reading the headers"}
 		}
 		if len(l) == 0 {
@@ -323,11 +598,14 @@ func (p *parsed) readFields(br *bufio.Reader, lim Limits, scratch []byte) *Error
 			if last == "" {
 				return &Error{Status: 400, Code: "AH03442", Level: "debug", Msg: "Line folding encountered before first header line"}
 			}
-			v := p.header[last]
 			cont := strings.Trim(string(l), " \t")
-			if e := checkValue(cont); e != nil {
+			if cont == "" {
+				return &Error{Status: 400, Code: "AH03443", Level: "debug", Msg: "Empty folded line encountered"}
+			}
+			if e := checkValue(cont, unsafe); e != nil {
 				return e
 			}
+			v := p.header[last]
 			v[len(v)-1] += " " + cont
 			if len(v[len(v)-1]) > lim.FieldSize {
 				return &Error{Status: 400, Code: "AH00561", Level: "info",
@@ -343,17 +621,12 @@ func (p *parsed) readFields(br *bufio.Reader, lim Limits, scratch []byte) *Error
 				Note: "The number of request header fields exceeds this server's limit."}
 		}
 		colon := bytes.IndexByte(l, ':')
-		if colon <= 0 {
-			return &Error{Status: 400, Code: "AH02426", Level: "debug", Msg: "Request header field name is malformed: " + string(l)}
-		}
-		for _, c := range l[:colon] {
-			if !isToken(c) {
-				return &Error{Status: 400, Code: "AH02426", Level: "debug", Msg: "Request header field name is malformed: " + string(l)}
-			}
+		if e := checkName(l, colon, unsafe); e != nil {
+			return e
 		}
 		name := textproto.CanonicalMIMEHeaderKey(string(l[:colon]))
 		value := string(bytes.Trim(l[colon+1:], " \t"))
-		if e := checkValue(value); e != nil {
+		if e := checkValue(value, unsafe); e != nil {
 			return e
 		}
 		if v, ok := p.header[name]; ok {
@@ -366,10 +639,55 @@ func (p *parsed) readFields(br *bufio.Reader, lim Limits, scratch []byte) *Error
 	}
 }
 
-func checkValue(v string) *Error {
+// checkName checks a field's name (the line up to colon, -1 for none).
+func checkName(l []byte, colon int, unsafe bool) *Error {
+	if !unsafe {
+		if colon > 0 && allToken(l[:colon]) {
+			return nil
+		}
+		return &Error{Status: 400, Code: "AH02426", Level: "debug", Msg: "Request header field name is malformed: " + clip(string(l))}
+	}
+	switch {
+	case colon < 0:
+		return &Error{Status: 400, Code: "AH00564", Level: "debug", Msg: "Request header field is missing ':' separator: " + clip(string(l))}
+	case colon == 0:
+		return &Error{Status: 400, Code: "AH03453", Level: "debug", Msg: "Request header field name was empty"}
+	case bytes.ContainsAny(l[:colon], "\t\n\v\f\r "):
+		return &Error{Status: 400, Code: "AH03452", Level: "debug", Msg: "Request header field name presented invalid whitespace"}
+	}
+	return nil
+}
+
+func allToken(b []byte) bool {
+	for _, c := range b {
+		if !isToken(c) {
+			return false
+		}
+	}
+	return true
+}
+
+// clip is Apache's "%.*s" with LOG_NAME_MAX_LEN (80).
+func clip(s string) string {
+	if len(s) > 80 {
+		return s[:80]
+	}
+	return s
+}
+
+// checkValue checks a field value (or an obs-fold continuation): Strict
+// takes HT, SP, visible characters and obs-text (ap_scan_http_field_content);
+// Unsafe refuses only LF, VT, FF and CR.
+func checkValue(v string, unsafe bool) *Error {
+	if unsafe {
+		if strings.ContainsAny(v, "\n\v\f\r") {
+			return &Error{Status: 400, Code: "AH03451", Level: "debug", Msg: "Request header field value presented bad whitespace"}
+		}
+		return nil
+	}
 	for i := 0; i < len(v); i++ {
 		if c := v[i]; c < 0x20 && c != '\t' || c == 0x7f {
-			return &Error{Status: 400, Code: "AH02427", Level: "debug", Msg: "Request header value is malformed: " + strconv.Quote(v)}
+			return &Error{Status: 400, Code: "AH02427", Level: "debug", Msg: "Request header value is malformed: " + clip(v)}
 		}
 	}
 	return nil
@@ -605,4 +923,15 @@ func (cr *chunkedReader) Read(p []byte) (int, error) {
 		cr.err = err
 	}
 	return n, err
+}
+
+// Protocol returns the HttpProtocolOptions r was read with (the zero
+// value, Apache's default, for a request that did not come from this
+// package). Apache's later checks of the request that depend on them,
+// such as the Host name's syntax, use the same server's options.
+func Protocol(r *http.Request) ProtocolOptions {
+	if c, ok := r.Context().Value(connCtxKey{}).(*conn); ok {
+		return c.limits.Protocol
+	}
+	return ProtocolOptions{}
 }

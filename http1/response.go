@@ -67,8 +67,11 @@ func (w *response) WriteHeader(code int) {
 	w.status = code
 }
 
+// bodyAllowed: no body for HEAD (but an HTTP/0.9 HEAD, possible under
+// HttpProtocolOptions Unsafe, gets one: Apache's header filter, which drops
+// HEAD bodies, does not run for 0.9), 1xx, 204 and 304.
 func (w *response) bodyAllowed() bool {
-	return !(w.req.Method == http.MethodHead || w.status < 200 || w.status == 204 || w.status == 304)
+	return !(w.req.Method == http.MethodHead && w.req.ProtoMajor != 0 || w.status < 200 || w.status == 204 || w.status == 304)
 }
 
 func (w *response) Write(p []byte) (int, error) {

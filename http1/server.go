@@ -25,6 +25,10 @@ type Config struct {
 	KeepAliveTimeout     time.Duration // default 5s
 	MaxKeepAliveRequests int           // 0: unlimited
 	Limits               Limits
+	// ProtocolFor, if set, gives the HttpProtocolOptions of the server a
+	// connection was accepted for (by its local address, before any
+	// Host is read); it replaces Limits.Protocol.
+	ProtocolFor func(local net.Addr) ProtocolOptions
 }
 
 // DefaultConfig is Apache's defaults.
@@ -309,6 +313,9 @@ func (c *conn) serve() {
 	for {
 		c.cfg = c.srv.config()
 		c.limits = c.cfg.Limits
+		if c.cfg.ProtocolFor != nil {
+			c.limits.Protocol = c.cfg.ProtocolFor(c.rwc.LocalAddr())
+		}
 		if c.nreq > 0 {
 			c.idle.Store(true)
 			if c.srv.inShutdown.Load() {

@@ -176,7 +176,9 @@ type CoreServer struct {
 	maxKASet             bool
 	KeepAliveTimeout     time.Duration
 	// Limits are LimitRequestLine/Fieldsize/Fields (protocol.go).
-	Limits   requestLimits
+	Limits requestLimits
+	// Protocol is HttpProtocolOptions (protocol.go).
+	Protocol protocolOptions
 	ErrorLog string
 	// errorLogOwn is set when this server's own ErrorLog directive set
 	// ErrorLog (a vhost without one shares the main server's log, and
@@ -215,6 +217,7 @@ func mergeCoreServer(b, a *CoreServer) *CoreServer {
 		n.AllowEncodedSlashes = a.AllowEncodedSlashes
 	}
 	n.MergeSlashes = a.MergeSlashes.or(b.MergeSlashes)
+	n.Protocol = a.Protocol.merge(b.Protocol)
 	if a.TraceEnable != 0 {
 		n.TraceEnable = a.TraceEnable
 	}

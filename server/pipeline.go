@@ -146,7 +146,9 @@ func (p *Pipeline) serve(w http.ResponseWriter, hr *http.Request) {
 		}
 	}()
 	x := &exchange{p: p, g: g, hr: hr, start: time.Now(),
-		rw: &ResponseWriter{w: w, headerOnly: hr.Method == http.MethodHead}}
+		// An HTTP/0.9 HEAD (Unsafe) gets the body: Apache drops it only
+		// in the header filter, which assbackwards requests skip.
+		rw: &ResponseWriter{w: w, headerOnly: hr.Method == http.MethodHead && !http1.HTTP09(hr)}}
 	st, _ := hr.Context().Value(connKey{}).(*connState)
 	if st == nil {
 		st = &connState{}
@@ -173,7 +175,7 @@ func (p *Pipeline) serve(w http.ResponseWriter, hr *http.Request) {
 		h.Set("Connection", "close")
 	}
 
-	hostName, hostPort, okHost := fixHostname(hr.Host)
+	hostName, hostPort, okHost := fixHostname(hr.Host, !http1.Protocol(hr).Unsafe)
 	x.hostPort = hostPort
 	x.srv = g.vhosts.selectServer(st.local, hostName)
 	x.elog = g.errorLog(x.srv.Server)
@@ -235,6 +237,13 @@ func (p *Pipeline) serve(w http.ResponseWriter, hr *http.Request) {
 			return
 		}
 		x.die(r, http.StatusBadRequest)
+		return
+	}
+	if hr.Method == http.MethodConnect && !strings.HasPrefix(raw, "/") {
+		// CONNECT host:port has no path: nothing to walk or translate.
+		// Without mod_proxy Apache's core handler refuses the method.
+		h.Set("Allow", allowHeader)
+		x.die(r, http.StatusMethodNotAllowed)
 		return
 	}
 	if i := strings.Index(raw, "://"); i >= 0 && !strings.HasPrefix(raw, "/") {
@@ -754,8 +763,13 @@ func (x *exchange) sendErrorPage(r *request.Request, code int, custom string, re
 	}
 	if code == http.StatusMethodNotAllowed || code == http.StatusNotImplemented {
 		allow := allowHeader
+		if http1.ParseError(x.hr) != nil {
+			// Refused while the request was read (RegisteredMethods):
+			// no handler set r->allowed, make_allow gives TRACE alone.
+			allow = "TRACE"
+		}
 		if directives.DirOf(x.srv.Config, coreModule, &CoreServer{}).TraceEnable == traceOff {
-			allow = strings.TrimSuffix(allow, ",TRACE")
+			allow = strings.TrimSuffix(strings.TrimSuffix(allow, "TRACE"), ",")
 			if r.Method == http.MethodTrace {
 				allow = ""
 			}

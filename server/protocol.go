@@ -2,7 +2,11 @@ package server
 
 import (
 	"errors"
+	"net"
+	"net/netip"
+	"strings"
 
+	"plume/config"
 	"plume/directives"
 	"plume/http1"
 )
@@ -33,6 +37,109 @@ func (l requestLimits) http1Limits() http1.Limits {
 		out.Fields = l.fields
 	}
 	return out
+}
+
+// Bits of protocolOptions, as core.c's http_conformance, http_methods
+// and http09_enable: each directive ORs in what it names, so two
+// contradicting words anywhere in one server are an error.
+const (
+	optStrict = 1 << iota
+	optUnsafe
+	optRegistered
+	optLenient
+	optAllow09
+	optRequire10
+)
+
+// protocolOptions is a server's HttpProtocolOptions (0: none set, every
+// choice inherited from the main server).
+type protocolOptions int
+
+// merge is merge_core_server_configs for the three choices: each pair a
+// virtual host leaves unset comes from the main server.
+func (o protocolOptions) merge(base protocolOptions) protocolOptions {
+	for _, pair := range []protocolOptions{optStrict | optUnsafe, optRegistered | optLenient, optAllow09 | optRequire10} {
+		if o&pair == 0 {
+			o |= base & pair
+		}
+	}
+	return o
+}
+
+// http1Options converts to the connection layer's options.
+func (o protocolOptions) http1Options() http1.ProtocolOptions {
+	return http1.ProtocolOptions{
+		Unsafe:            o&optUnsafe != 0,
+		RegisteredMethods: o&optRegistered != 0,
+		Require10:         o&optRequire10 != 0,
+		Registered:        methodRegistered,
+	}
+}
+
+// methodRegistered is ap_method_number_of(m) != M_INVALID: a method of
+// Apache's core or one the configuration registered (<Limit FOO>).
+func methodRegistered(m string) bool {
+	return knownMethods[m] || config.MethodNumber(m) >= 0
+}
+
+// protocolFor gives the HttpProtocolOptions a connection's requests are
+// read with: those of conn->base_server, the server its local address
+// selects before any Host is read (the first virtual host listed for the
+// address, else the main server), as ap_read_request does. Checked with
+// apache2: Unsafe in the first <VirtualHost *:port> applies to a request
+// whose Host names the second one.
+func (s *Server) protocolFor(local net.Addr) http1.ProtocolOptions {
+	g := s.gen.Load()
+	srv := g.cfg.Main
+	if a, ok := local.(*net.TCPAddr); ok && g.vhosts != nil {
+		srv = g.vhosts.selectServer(a.AddrPort(), "")
+	} else if ap, err := netip.ParseAddrPort(local.String()); err == nil && g.vhosts != nil {
+		srv = g.vhosts.selectServer(ap, "")
+	}
+	return directives.DirOf(srv.Config, coreModule, &CoreServer{}).Protocol.http1Options()
+}
+
+// protocolOptionsHelp is core.c's usage text for a word it does not know.
+const protocolOptionsHelp = "HttpProtocolOptions accepts 'Unsafe' or 'Strict' (default), 'RegisteredMethods' or 'LenientMethods' (default), and 'Require1.0' or 'Allow0.9' (default)"
+
+// setProtocolOption is set_http_protocol_options for one word.
+func setProtocolOption(o *protocolOptions, word string) error {
+	switch strings.ToLower(word) {
+	case "allow0.9":
+		*o |= optAllow09
+	case "require1.0":
+		*o |= optRequire10
+	case "strict":
+		*o |= optStrict
+	case "unsafe":
+		*o |= optUnsafe
+	case "registeredmethods":
+		*o |= optRegistered
+	case "lenientmethods":
+		*o |= optLenient
+	default:
+		return errors.New(protocolOptionsHelp)
+	}
+	switch {
+	case *o&(optStrict|optUnsafe) == optStrict|optUnsafe:
+		return errors.New("HttpProtocolOptions 'Strict' and 'Unsafe' are mutually exclusive")
+	case *o&(optRegistered|optLenient) == optRegistered|optLenient:
+		return errors.New("HttpProtocolOptions 'RegisteredMethods' and 'LenientMethods' are mutually exclusive")
+	case *o&(optAllow09|optRequire10) == optAllow09|optRequire10:
+		return errors.New("HttpProtocolOptions 'Allow0.9' and 'Require1.0' are mutually exclusive")
+	}
+	return nil
+}
+
+func init() {
+	directives.Register(&directives.Spec{Name: "HttpProtocolOptions", Module: "core", Syntax: directives.Iterate, ReqOverride: directives.RsrcConf,
+		Help: "'Allow0.9' or 'Require1.0' (default); 'RegisteredMethods' or 'LenientMethods' (default); 'Unsafe' or 'Strict' (default). Sets HTTP acceptance rules",
+		Func: func(c *directives.Cmd, a []string) error {
+			if err := c.CheckContext(directives.NotInDirContext); err != nil {
+				return err
+			}
+			return setProtocolOption(&coreServer(c).Protocol, a[0])
+		}})
 }
 
 func init() {
@@ -68,4 +175,24 @@ func init() {
 		limit("LimitRequestFields", "Limit (0 = unlimited) on max number of header fields in a request message",
 			func(l *requestLimits, n int) { l.fields = n }),
 	)
+}
+
+// asciiLower is apr_tolower over bytes: other bytes are kept as sent.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }

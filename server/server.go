@@ -514,6 +514,7 @@ func (s *Server) connConfig() http1.Config {
 		KeepAliveTimeout:     orDuration(cs.KeepAliveTimeout, 5*time.Second),
 		MaxKeepAliveRequests: 100,
 		Limits:               cs.Limits.http1Limits(),
+		ProtocolFor:          s.protocolFor,
 	}
 	if cs.maxKASet {
 		c.MaxKeepAliveRequests = cs.MaxKeepAliveRequests

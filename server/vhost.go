@@ -111,42 +111,84 @@ func strcasecmpMatch(str, pat string) bool {
 	return strcmpMatch(strings.ToLower(str), strings.ToLower(pat))
 }
 
-// fixHostname lowercases the Host header's name and removes the port and a
-// trailing dot (vhost.c fix_hostname). ok is false for an invalid name.
-func fixHostname(h string) (name, port string, ok bool) {
+// fixHostname is vhost.c's fix_hostname: it splits the Host header into a
+// lowercased name without a trailing dot and a port, and reports whether
+// Apache accepts it. Without strict (HttpProtocolOptions Unsafe) a purely
+// numeric name is taken as is, and other names are refused only for '/',
+// '\\' or ".."; strict (the default) refuses purely numeric names and
+// applies strict_hostname_check. apr_parse_addr_port splits the port
+// (1-65535; "x:" is no port, checked with apache2); an IPv6 literal must
+// be well formed.
+func fixHostname(h string, strict bool) (name, port string, ok bool) {
 	if h == "" {
 		return "", "", true
 	}
-	if strings.HasPrefix(h, "[") {
-		end := strings.IndexByte(h, ']')
-		if end < 0 {
-			return "", "", false
-		}
-		name = strings.ToLower(h[:end+1])
-		rest := h[end+1:]
-		if rest != "" {
-			if rest[0] != ':' {
-				return "", "", false
-			}
-			port = rest[1:]
-		}
-	} else {
-		name = h
-		if i := strings.LastIndexByte(h, ':'); i >= 0 {
-			name, port = h[:i], h[i+1:]
-		}
-		for i := 0; i < len(name); i++ {
-			c := name[i]
-			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_') {
-				return "", "", false
-			}
-		}
-		name = strings.ToLower(strings.TrimSuffix(name, "."))
+	if allDigits(h) {
+		return h, "", !strict
 	}
-	for i := 0; i < len(port); i++ {
-		if port[i] < '0' || port[i] > '9' {
+	end := len(h)
+	for end > 0 && h[end-1] >= '0' && h[end-1] <= '9' {
+		end--
+	}
+	name = h
+	if end > 0 && h[end-1] == ':' {
+		port = h[end:]
+		if n := atoi(port); port != "" && (n < 1 || n > 65535) || port == "" && strict {
+			// "x:" passes only without strict (both checked with apache2).
 			return "", "", false
 		}
+		name = h[:end-1]
+	}
+	if name == "" {
+		return "", "", false
+	}
+	if strings.HasPrefix(name, "[") {
+		addr, err := netip.ParseAddr(strings.TrimSuffix(name[1:], "]"))
+		if err != nil || !strings.HasSuffix(name, "]") || addr.Zone() != "" || !addr.Is6() {
+			return "", "", false
+		}
+		return asciiLower(name), port, true
+	}
+	if strings.Contains(name, "..") || strings.ContainsAny(name, "/\\") {
+		return "", "", false
+	}
+	name = asciiLower(strings.TrimSuffix(name, "."))
+	if strict && !strictHostname(name) {
+		return "", "", false
 	}
 	return name, port, true
+}
+
+// strictHostname is strict_hostname_check: letters, digits, '-', '_' and
+// dots; a dotted-decimal name must be four parts without leading zeros
+// (RFC 3986 7.4), any other name's last label must start with a letter
+// (RFC 1123 2.1).
+func strictHostname(host string) bool {
+	dotted, leadingZeros, dots := true, false, 0
+	for i := 0; i < len(host); i++ {
+		c := host[i]
+		switch {
+		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '-' || c == '_':
+			dotted = false
+		case c == '.':
+			dots++
+			if i+2 < len(host) && host[i+1] == '0' && host[i+2] >= '0' && host[i+2] <= '9' {
+				leadingZeros = true
+			}
+		case c >= '0' && c <= '9':
+		default:
+			return false
+		}
+	}
+	if dotted {
+		if host[0] == '.' || len(host) > 1 && host[0] == '0' && host[1] >= '0' && host[1] <= '9' {
+			leadingZeros = true
+		}
+		return !leadingZeros && dots == 3
+	}
+	if i := strings.LastIndexByte(host, '.'); i >= 0 && i+1 < len(host) {
+		c := host[i+1]
+		return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+	}
+	return true
 }
