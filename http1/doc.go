@@ -4,7 +4,7 @@
 // It replaces net/http's server for Plume: the request line and header
 // fields are read and checked as ap_read_request does under the
 // HttpProtocolOptions of the server the connection was accepted for
-// (Config.ProtocolFor; Apache's default is Strict, LenientMethods and
+// (Config, asked per local address; Apache's default is Strict, LenientMethods and
 // Allow0.9, HTTP/0.9 answered with a bare body), following
 // ap_parse_request_line step by step, so a malformed request reaches the
 // handler carrying the status Apache answers (see ParseError) instead of

@@ -271,7 +271,7 @@ func testServer(t *testing.T, cfg Config, h http.HandlerFunc) (*Server, string) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{Handler: h, Config: func() Config { return cfg }}
+	s := &Server{Handler: h, Config: func(net.Addr) Config { return cfg }}
 	go s.Serve(ln)
 	t.Cleanup(func() { s.Close() })
 	return s, ln.Addr().String()
@@ -576,7 +576,7 @@ func BenchmarkKeepAlive(b *testing.B) {
 		defer f.Close()
 		w.Header().Set("Content-Length", "6144")
 		w.(io.ReaderFrom).ReadFrom(io.LimitReader(f, 6144))
-	}), Config: func() Config { c := DefaultConfig; c.MaxKeepAliveRequests = 0; return c }}
+	}), Config: func(net.Addr) Config { c := DefaultConfig; c.MaxKeepAliveRequests = 0; return c }}
 	go s.Serve(ln)
 	defer s.Close()
 	c, err := net.Dial("tcp", ln.Addr().String())
@@ -598,31 +598,39 @@ func BenchmarkKeepAlive(b *testing.B) {
 	}
 }
 
-// TestProtocolFor checks that the options ProtocolFor gives for the
-// connection's local address are the ones the request is read with.
-func TestProtocolFor(t *testing.T) {
-	cfg := DefaultConfig
+// TestConfigForLocalAddress checks that the configuration the Config
+// func gives for the connection's local address is the one the request is
+// read with (HttpProtocolOptions of the connection's base server).
+func TestConfigForLocalAddress(t *testing.T) {
 	local := make(chan string, 1)
-	cfg.ProtocolFor = func(a net.Addr) ProtocolOptions {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{Config: func(a net.Addr) Config {
 		select {
 		case local <- a.String():
 		default:
 		}
-		return ProtocolOptions{Unsafe: true}
-	}
-	_, addr := testServer(t, cfg, func(w http.ResponseWriter, r *http.Request) {
+		c := DefaultConfig
+		c.Limits.Protocol = ProtocolOptions{Unsafe: true}
+		return c
+	}, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if e := ParseError(r); e != nil {
 			http.Error(w, e.Error(), e.Status)
 			return
 		}
 		line, _ := RequestLine(r)
 		io.WriteString(w, line+"|"+r.Proto+"|"+fmt.Sprint(Protocol(r).Unsafe))
-	})
+	})}
+	go s.Serve(ln)
+	t.Cleanup(func() { s.Close() })
+	addr := ln.Addr().String()
 	got := exchange(t, addr, "GET  /x http/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
 	if !strings.Contains(got, "HTTP/1.1 200") || !strings.HasSuffix(got, "GET /x http/1.1|HTTP/1.1|true") {
 		t.Fatalf("got\n%s", got)
 	}
 	if l := <-local; l != addr {
-		t.Errorf("ProtocolFor called with %s, want %s", l, addr)
+		t.Errorf("Config called with %s, want %s", l, addr)
 	}
 }

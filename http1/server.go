@@ -24,11 +24,7 @@ type Config struct {
 	KeepAlive            bool
 	KeepAliveTimeout     time.Duration // default 5s
 	MaxKeepAliveRequests int           // 0: unlimited
-	Limits               Limits
-	// ProtocolFor, if set, gives the HttpProtocolOptions of the server a
-	// connection was accepted for (by its local address, before any
-	// Host is read); it replaces Limits.Protocol.
-	ProtocolFor func(local net.Addr) ProtocolOptions
+	Limits               Limits        // with the HttpProtocolOptions
 }
 
 // DefaultConfig is Apache's defaults.
@@ -42,8 +38,11 @@ type Server struct {
 	Handler http.Handler
 	// ConnContext, if set, derives the context of a connection's requests.
 	ConnContext func(ctx context.Context, c net.Conn) context.Context
-	// Config returns the current configuration (nil: DefaultConfig).
-	Config func() Config
+	// Config returns the current configuration for a connection accepted
+	// on the local address (nil: DefaultConfig): Apache reads a request
+	// with the settings of the connection's base server, the one its
+	// address selects before any Host is read.
+	Config func(local net.Addr) Config
 
 	mu         sync.Mutex
 	listeners  map[net.Listener]struct{}
@@ -55,11 +54,11 @@ type Server struct {
 // ErrServerClosed is returned by Serve after Shutdown or Close.
 var ErrServerClosed = errors.New("http1: Server closed")
 
-func (s *Server) config() Config {
+func (s *Server) config(local net.Addr) Config {
 	if s.Config == nil {
 		return DefaultConfig
 	}
-	c := s.Config()
+	c := s.Config(local)
 	if c.Timeout <= 0 {
 		c.Timeout = DefaultConfig.Timeout
 	}
@@ -311,11 +310,8 @@ func (c *conn) serve() {
 		writerPool.Put(c.bw)
 	}()
 	for {
-		c.cfg = c.srv.config()
+		c.cfg = c.srv.config(c.rwc.LocalAddr())
 		c.limits = c.cfg.Limits
-		if c.cfg.ProtocolFor != nil {
-			c.limits.Protocol = c.cfg.ProtocolFor(c.rwc.LocalAddr())
-		}
 		if c.nreq > 0 {
 			c.idle.Store(true)
 			if c.srv.inShutdown.Load() {

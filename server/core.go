@@ -218,6 +218,7 @@ func mergeCoreServer(b, a *CoreServer) *CoreServer {
 	}
 	n.MergeSlashes = a.MergeSlashes.or(b.MergeSlashes)
 	n.Protocol = a.Protocol.merge(b.Protocol)
+	n.Limits = a.Limits.merge(b.Limits)
 	if a.TraceEnable != 0 {
 		n.TraceEnable = a.TraceEnable
 	}

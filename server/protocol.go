@@ -14,11 +14,34 @@ import (
 // requestLimits are the main server's LimitRequestLine,
 // LimitRequestFieldsize and LimitRequestFields (-1: not set, Apache's
 // default applies). The connection layer reads the request line and
-// header fields before any virtual host is chosen, so the main server's
-// values are the ones used.
+// header fields before the Host header chooses a virtual host, so the
+// values of the connection's base server (chosen by address) are used.
 type requestLimits struct {
 	line, fieldSize, fields int
 	set                     bool
+}
+
+// merge is merge_core_server_configs for the limits: a virtual host's
+// positive line and field-size limits and its field count (where set,
+// 0 meaning unlimited) win over the main server's.
+func (l requestLimits) merge(base requestLimits) requestLimits {
+	if !l.set {
+		return base
+	}
+	n := base
+	if !n.set {
+		n = requestLimits{line: -1, fieldSize: -1, fields: -1, set: true}
+	}
+	if l.line > 0 {
+		n.line = l.line
+	}
+	if l.fieldSize > 0 {
+		n.fieldSize = l.fieldSize
+	}
+	if l.fields >= 0 {
+		n.fields = l.fields
+	}
+	return n
 }
 
 // http1Limits converts to the connection layer's limits.
@@ -82,21 +105,20 @@ func methodRegistered(m string) bool {
 	return knownMethods[m] || config.MethodNumber(m) >= 0
 }
 
-// protocolFor gives the HttpProtocolOptions a connection's requests are
-// read with: those of conn->base_server, the server its local address
-// selects before any Host is read (the first virtual host listed for the
-// address, else the main server), as ap_read_request does. Checked with
-// apache2: Unsafe in the first <VirtualHost *:port> applies to a request
-// whose Host names the second one.
-func (s *Server) protocolFor(local net.Addr) http1.ProtocolOptions {
+// baseCore is the core configuration of the connection's base server
+// (conn->base_server): the virtual host its local address selects before
+// any Host header is read, else the main server.
+func (s *Server) baseCore(local net.Addr) *CoreServer {
 	g := s.gen.Load()
 	srv := g.cfg.Main
-	if a, ok := local.(*net.TCPAddr); ok && g.vhosts != nil {
-		srv = g.vhosts.selectServer(a.AddrPort(), "")
-	} else if ap, err := netip.ParseAddrPort(local.String()); err == nil && g.vhosts != nil {
-		srv = g.vhosts.selectServer(ap, "")
+	if g.vhosts != nil {
+		if a, ok := local.(*net.TCPAddr); ok {
+			srv = g.vhosts.selectServer(a.AddrPort(), "")
+		} else if ap, err := netip.ParseAddrPort(local.String()); err == nil {
+			srv = g.vhosts.selectServer(ap, "")
+		}
 	}
-	return directives.DirOf(srv.Config, coreModule, &CoreServer{}).Protocol.http1Options()
+	return directives.DirOf(srv.Config, coreModule, &CoreServer{})
 }
 
 // protocolOptionsHelp is core.c's usage text for a word it does not know.

@@ -504,18 +504,20 @@ func (s *Server) Start() error {
 	return nil
 }
 
-// connConfig is the connection layer's view of the main server's core
-// settings, read per request so a reload applies to open connections.
-func (s *Server) connConfig() http1.Config {
-	cs := s.gen.Load().mainCore
+// connConfig is the connection layer's view of the core settings of the
+// server a connection was accepted for (its base server, selected by the
+// local address before any Host is read), read per request so a reload
+// applies to open connections.
+func (s *Server) connConfig(local net.Addr) http1.Config {
+	cs := s.baseCore(local)
 	c := http1.Config{
 		Timeout:              orDuration(cs.Timeout, 60*time.Second),
 		KeepAlive:            cs.KeepAlive != Off,
 		KeepAliveTimeout:     orDuration(cs.KeepAliveTimeout, 5*time.Second),
 		MaxKeepAliveRequests: 100,
 		Limits:               cs.Limits.http1Limits(),
-		ProtocolFor:          s.protocolFor,
 	}
+	c.Limits.Protocol = cs.Protocol.http1Options()
 	if cs.maxKASet {
 		c.MaxKeepAliveRequests = cs.MaxKeepAliveRequests
 	}
