@@ -384,10 +384,42 @@ func (e *ErrorLogger) LogAt(levels *LogLevels, module string, level int, client,
 		b = append(b, code...)
 		b = append(b, ": "...)
 	}
-	b = append(b, msg...)
+	b = appendErrorLogItem(b, msg)
 	b = append(b, '\n')
 	e.out.write(b)
 }
+
+// appendErrorLogItem is ap_escape_errorlog_item, which log.c applies to
+// every message: control characters and bytes outside printable ASCII
+// become \xhh (or \n, \t, ...) and a backslash is doubled, so no client
+// can forge a log line or send escape sequences to a terminal; a double
+// quote is left as is.
+func appendErrorLogItem(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '\\':
+			b = append(b, '\\', '\\')
+		case c == '\b':
+			b = append(b, '\\', 'b')
+		case c == '\n':
+			b = append(b, '\\', 'n')
+		case c == '\r':
+			b = append(b, '\\', 'r')
+		case c == '\t':
+			b = append(b, '\\', 't')
+		case c == '\v':
+			b = append(b, '\\', 'v')
+		case c < 0x20 || c >= 0x7f:
+			b = append(b, '\\', 'x', hexDigits[c>>4], hexDigits[c&15])
+		default:
+			b = append(b, c)
+		}
+	}
+	return b
+}
+
+const hexDigits = "0123456789abcdef"
 
 // giveBack returns adopted files to the previous generation (a reload
 // that failed) and closes the ones this generation opened itself.

@@ -115,7 +115,9 @@ DirectoryIndex a.html b.html
 		"htdocs/noidx/a.txt":  "a",
 		"htdocs/sub/file.txt": "f",
 	}, true)
-	targets := []string{"/nope", "/noidx/", "/a%2Fb", "/../x", "/x.txt/extra", "/sub/missing.html", "/dis/", "/ns", "/two/", "/quiet/missing"}
+	targets := []string{"/nope", "/noidx/", "/a%2Fb", "/../x", "/x.txt/extra", "/sub/missing.html", "/dis/", "/ns", "/two/", "/quiet/missing",
+		// Escaped in the message as ap_escape_errorlog_item does.
+		"/caf%C3%A9", "/a%09b", "/q%22x", "/b%5Cs", "/e%1B[31m"}
 	for _, tg := range targets {
 		do(t, s.apache, "GET", tg)
 		do(t, s.plume, "GET", tg)
