@@ -170,7 +170,9 @@ func (w *response) ReadFrom(src io.Reader) (int64, error) {
 		// A section of a file: pread(2) into the buffer when it fits,
 		// else position the file and send it with sendfile(2).
 		f, off, n := sr.Outer()
-		if file, isFile := f.(*os.File); isFile {
+		file, isFile := f.(*os.File)
+		fdFile, isFD := f.(osFiler)
+		if isFile || isFD {
 			if n <= int64(bw.Available()) {
 				buf := bw.AvailableBuffer()[:n]
 				m, err := f.ReadAt(buf, off)
@@ -180,6 +182,12 @@ func (w *response) ReadFrom(src io.Reader) (int64, error) {
 					err = nil
 				}
 				return int64(m), err
+			}
+			if isFD {
+				var err error
+				if file, err = fdFile.OS(); err != nil {
+					return 0, err
+				}
 			}
 			if _, err := file.Seek(off, io.SeekStart); err != nil {
 				return 0, err
@@ -235,6 +243,13 @@ func (w *response) ReadFrom(src io.Reader) (int64, error) {
 		}
 		return total, err
 	}
+}
+
+// osFiler is a file that reads without an *os.File (request.File) but
+// can hand its descriptor to one: net's sendfile(2) path knows only
+// *os.File, and a body larger than the buffer is worth the conversion.
+type osFiler interface {
+	OS() (*os.File, error)
 }
 
 // sendfileSlice is how much one sendfile deadline covers.

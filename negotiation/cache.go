@@ -250,6 +250,9 @@ func readDirEntries(dir string) ([]dirEntry, time.Time, error) {
 type Memo struct {
 	mu sync.Mutex
 	m  map[any]any
+	// outcomes are whole MultiViews results (outcome.go), apart from m
+	// so that clients varying their headers cannot evict the variants.
+	outcomes map[string][]*outcome
 }
 
 // maxMemoEntries bounds one Memo (keys include the request's merged

@@ -42,10 +42,19 @@
 // of a watched directory, a Memo that lives as long as the cached listing
 // (or map): there it keeps each variant's walk and mod_mime answer, so
 // that a MultiViews request walks only the variant it serves. Access
-// control is never memoised. The chosen variant is looked up afresh by
-// the host to be served, which also catches what a watch cannot see (a
-// directory above replaced): then the host calls Invalidate and
-// negotiates again.
+// control is never memoised. When every variant's answer came from the
+// Memo untouched by the request (VariantInfo.Pure: the variant's
+// configuration is the request's own, so Apache runs no access check
+// for it), the whole outcome (chosen variant, Vary, TCN,
+// Content-Location, Alternates) is memoised too, keyed on the request's
+// configuration, server, directory URI, name, method class, query/path
+// info, protocol class, the Accept* and Negotiate headers and the
+// prefer-language/no-gzip/gzip-only-text/html variables (outcome.go); a
+// steady-state request then negotiates nothing. The chosen variant is
+// looked up afresh by the host to be served (its walk, symlink policy
+// and access control run per request), which also catches what a watch
+// cannot see (a directory above replaced): then the host calls
+// Invalidate and negotiates again.
 //
 // Result.NoCache asks for "Expires: <now>" (HTTP/1.0 clients). Headers are
 // set in r.ErrOut, as Apache sets them in err_headers_out, so they survive

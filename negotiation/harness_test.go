@@ -135,6 +135,12 @@ type harness struct {
 	neg   *Negotiator
 	logMu sync.Mutex
 	logs  []string
+	// stableVecs gives every request of a directory the same merged
+	// configuration (as the server's merge cache does), which the
+	// outcome memo needs to hit.
+	stableVecs bool
+	vecMu      sync.Mutex
+	vecs       map[*mimeConf]directives.Vector
 }
 
 // findCT is mod_mime's find_ct for the harness.
@@ -221,9 +227,23 @@ func (h *harness) newRequest(main *request.Request, method, uri, path string, hd
 }
 
 func (h *harness) perDir(dir string) directives.Vector {
+	c := h.confFor(dir)
+	if h.stableVecs {
+		h.vecMu.Lock()
+		defer h.vecMu.Unlock()
+		if v, ok := h.vecs[c]; ok {
+			return v
+		}
+	}
 	v := directives.NewVector()
-	if c := h.confFor(dir); c.negConf != nil {
+	if c.negConf != nil {
 		v.Set(Module, c.negConf)
+	}
+	if h.stableVecs {
+		if h.vecs == nil {
+			h.vecs = map[*mimeConf]directives.Vector{}
+		}
+		h.vecs[c] = v
 	}
 	return v
 }

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"plume/request"
@@ -65,6 +66,15 @@ type VariantInfo struct {
 	// Sub is the host's sub-request; it comes back in Result.Sub so the
 	// host can promote it (ap_internal_fast_redirect) without a new lookup.
 	Sub any
+	// Pure (LookupVariantMemo only) reports an answer that depends on
+	// nothing but the Memo's lifetime, the request's merged configuration
+	// and server, its directory URI, the name and what else the outcome
+	// key covers (Accept-Encoding, which re-spells the encoding): taken
+	// from the Memo, with no access check run and nothing logged, because
+	// the variant's configuration is the request's own. When every
+	// variant's answer is Pure the negotiation's whole outcome is
+	// memoised (outcome.go).
+	Pure bool
 }
 
 // Result is the outcome of MultiViews or TypeMap.
@@ -112,7 +122,13 @@ type Negotiator struct {
 	maps     *mapCache
 	watch    DirWatcher
 	onChange func(string)
+	// outcomeHits counts MultiViews answered from the outcome memo.
+	outcomeHits atomic.Uint64
 }
+
+// OutcomeHits is the number of MultiViews negotiations answered from the
+// outcome memo (for tests and explain).
+func (n *Negotiator) OutcomeHits() uint64 { return n.outcomeHits.Load() }
 
 // New returns a Negotiator that runs sub-requests through host. Its caches
 // are validated by a stat per use.
@@ -189,8 +205,32 @@ func (n *Negotiator) MultiViews(r *request.Request) Result {
 	if r.Finfo != nil || !filepath.IsAbs(r.Filename) {
 		return Result{Status: request.Declined}
 	}
+	dirName := dirOf(r.Filename)
+	dir := dirName
+	if len(dir) > 1 {
+		dir = strings.TrimSuffix(dir, "/")
+	}
+	l, err := n.dirs.list(dir, n.watch, n.onChange)
+	if err != nil {
+		logErr(r, "AH00686", "cannot read directory for multi: "+dirName)
+		return Result{Status: http.StatusForbidden}
+	}
+	// The outcome memo (outcome.go): a watched listing, variants looked
+	// up through the MemoHost, and no error headers yet to merge with.
+	var keyBuf [256]byte
+	var key []byte
+	if l.memo != nil && n.memoHost != nil && len(r.ErrOut) == 0 {
+		k, ok := appendOutcomeKey(keyBuf[:0], r, multiName(r.Filename))
+		if ok {
+			if o := l.memo.loadOutcome(k, r); o != nil {
+				n.outcomeHits.Add(1)
+				return o.replay(r)
+			}
+			key = k
+		}
+	}
 	s := n.newState(r)
-	if st := n.readTypesMulti(r, s); st != request.OK {
+	if st := n.readTypesMulti(r, s, l); st != request.OK {
 		return Result{Status: st}
 	}
 	if len(s.vars) == 0 {
@@ -220,18 +260,47 @@ func (n *Negotiator) MultiViews(r *request.Request) Result {
 	// keeps it only if the variant's sub-request also had it, which it
 	// never has: MultiViews responses carry no Expires.
 	res.NoCache = false
+	if key != nil && s.pure && !s.noted {
+		l.memo.storeOutcome(key, newOutcome(r, &res))
+	}
 	return res
+}
+
+// multiName is the name MultiViews looks for: the last segment of the
+// requested file ("" for a directory).
+func multiName(filename string) string {
+	if strings.HasSuffix(filename, "/") {
+		return ""
+	}
+	return filepath.Base(filename)
 }
 
 // TypeMap is mod_negotiation's handler for type-map files (handle_map_file).
 // Call it when r.Handler is "type-map" or "application/x-type-map".
 func (n *Negotiator) TypeMap(r *request.Request) Result {
-	s := n.newState(r)
-	tm, memo, st := n.loadMap(r, r.Filename, r.Filename, r.Finfo)
+	cm, st := n.getMap(r, r.Filename, r.Filename, r.Finfo)
 	if st != request.OK {
 		return Result{Status: st}
 	}
-	s.vars, s.memo = tm, memo
+	// The outcome memo (outcome.go): a watched map that logs nothing,
+	// its chosen variant looked up through the MemoHost.
+	var keyBuf [256]byte
+	var key []byte
+	if cm.memo != nil && n.memoHost != nil && len(cm.tm.logs) == 0 && len(r.ErrOut) == 0 {
+		k, ok := appendOutcomeKey(keyBuf[:0], r, "")
+		if ok {
+			if o := cm.memo.loadOutcome(k, r); o != nil {
+				n.outcomeHits.Add(1)
+				res := o.replay(r)
+				res.Redirect = n.mapRedirect(r, res.Variant)
+				return res
+			}
+			key = k
+		}
+	}
+	s := n.newState(r)
+	s.vars, s.memo = copyVariants(cm.tm.variants), cm.memo
+	s.pure = key != nil
 	best, res := n.doNegotiation(r, s, false)
 	if res.Status != request.OK {
 		return res
@@ -258,16 +327,25 @@ func (n *Negotiator) TypeMap(r *request.Request) Result {
 		res.Body, res.HasBody = v.body, true
 		return res
 	}
+	if key != nil && s.pure && !s.noted {
+		cm.memo.storeOutcome(key, newOutcome(r, &res))
+	}
+	res.Redirect = n.mapRedirect(r, v.fileName)
+	return res
+}
+
+// mapRedirect is the internal redirect of a type map to its variant
+// name: the map's directory URI, the name, r's path info and query.
+func (n *Negotiator) mapRedirect(r *request.Request, name string) string {
 	uri := r.URI
 	if r.PathInfo != "" {
 		uri = strings.TrimSuffix(uri, r.PathInfo)
 	}
-	target := escapeURI(dirOf(uri)) + v.fileName + r.PathInfo
+	target := escapeURI(dirOf(uri)) + name + r.PathInfo
 	if r.Args != "" {
 		target += "?" + r.Args
 	}
-	res.Redirect = target
-	return res
+	return target
 }
 
 func (n *Negotiator) newState(r *request.Request) *state {
@@ -278,6 +356,9 @@ func (n *Negotiator) newState(r *request.Request) *state {
 	s := newState(h, dirConfig(r.PerDir), r.Env)
 	s.dirName = dirOf(r.Filename)
 	s.statSize = func(name string) int64 {
+		// The file may be outside the watched directory, or a symbolic
+		// link to one: its size is not covered by the Memo's lifetime.
+		s.pure = false
 		if fi, err := statFile(filepath.Join(s.dirName, name)); err == nil {
 			return fi.Size()
 		}
@@ -287,23 +368,12 @@ func (n *Negotiator) newState(r *request.Request) *state {
 }
 
 // readTypesMulti is read_types_multi: it fills s.vars from the directory
-// listing (or from a type map found there) and returns request.OK or an
-// error status.
-func (n *Negotiator) readTypesMulti(r *request.Request, s *state) int {
-	filp := filepath.Base(r.Filename)
-	if strings.HasSuffix(r.Filename, "/") {
-		filp = ""
-	}
-	dir := s.dirName
-	if len(dir) > 1 {
-		dir = strings.TrimSuffix(dir, "/")
-	}
-	l, err := n.dirs.list(dir, n.watch, n.onChange)
-	if err != nil {
-		logErr(r, "AH00686", "cannot read directory for multi: "+s.dirName)
-		return http.StatusForbidden
-	}
+// listing l (or from a type map found there) and returns request.OK or an
+// error status. s.pure tells whether every variant's answer was Pure.
+func (n *Negotiator) readTypesMulti(r *request.Request, s *state, l *dirListing) int {
+	filp := multiName(r.Filename)
 	s.dirMtime = l.mtime
+	s.pure = l.memo != nil && n.memoHost != nil
 	anyMatch := false
 	for i := range l.entries {
 		e := &l.entries[i]
@@ -320,6 +390,7 @@ func (n *Negotiator) readTypesMulti(r *request.Request, s *state) int {
 		} else {
 			info = n.host.LookupVariant(r, e.name)
 		}
+		s.pure = s.pure && info.Pure
 		if !info.Regular {
 			continue
 		}
@@ -334,7 +405,9 @@ func (n *Negotiator) readTypesMulti(r *request.Request, s *state) int {
 			continue
 		}
 		if ct == mapFileMagicType || info.Handler == "type-map" {
-			// A type map among the files replaces the listing.
+			// A type map among the files replaces the listing (its
+			// parse logs per request: no outcome memo).
+			s.pure = false
 			vars, memo, st := n.loadMap(r, s.dirName+e.name, r.Filename, nil)
 			if st != request.OK {
 				s.vars = nil
@@ -396,24 +469,39 @@ func exceptionsCovered(filp string, exc []string) bool {
 // (which name logName, the request's file, as Apache does) and mapping a
 // failure to a status.
 func (n *Negotiator) loadMap(r *request.Request, path, logName string, fi fs.FileInfo) ([]variant, *Memo, int) {
+	cm, st := n.getMap(r, path, logName, fi)
+	if st != request.OK {
+		return nil, nil, st
+	}
+	return copyVariants(cm.tm.variants), cm.memo, request.OK
+}
+
+// getMap is loadMap without the copy of the variants.
+func (n *Negotiator) getMap(r *request.Request, path, logName string, fi fs.FileInfo) (*cachedMap, int) {
 	cm, err := n.maps.get(path, fi, n.watch, n.onChange)
 	if err != nil {
 		logErr(r, "AH00683", "cannot access type map file: "+path)
 		if errors.Is(err, fs.ErrNotExist) || isNotDir(err) {
-			return nil, nil, http.StatusNotFound
+			return nil, http.StatusNotFound
 		}
-		return nil, nil, http.StatusForbidden
+		return nil, http.StatusForbidden
 	}
 	tm := cm.tm
 	for _, l := range tm.logs {
 		logErr(r, l.code, l.format(logName))
 	}
 	if tm.status != 0 {
-		return nil, nil, tm.status
+		return nil, tm.status
 	}
-	vars := make([]variant, len(tm.variants))
-	copy(vars, tm.variants)
-	return vars, cm.memo, request.OK
+	return cm, request.OK
+}
+
+// copyVariants copies a cached map's variants, which a negotiation
+// annotates.
+func copyVariants(vs []variant) []variant {
+	vars := make([]variant, len(vs))
+	copy(vars, vs)
+	return vars
 }
 
 // lookupMapVariant looks up a variant named in a type map: through the
@@ -421,8 +509,11 @@ func (n *Negotiator) loadMap(r *request.Request, path, logName string, fi fs.Fil
 // directory.
 func (n *Negotiator) lookupMapVariant(r *request.Request, s *state, name string) VariantInfo {
 	if s.memo != nil && n.memoHost != nil && name != "" && !strings.Contains(name, "/") && name != "." && name != ".." {
-		return n.memoHost.LookupVariantMemo(r, name, s.memo)
+		info := n.memoHost.LookupVariantMemo(r, name, s.memo)
+		s.pure = s.pure && info.Pure
+		return info
 	}
+	s.pure = false
 	return n.host.LookupVariant(r, name)
 }
 
@@ -455,6 +546,7 @@ func (n *Negotiator) doNegotiation(r *request.Request, s *state, preferScripts b
 			note.Notes = map[string]string{}
 		}
 		note.Notes[VariantListNote] = s.variantList()
+		s.noted = true
 		if s.isTransparent && s.uaSupportsTrans {
 			return -1, Result{Status: http.StatusMultipleChoices}
 		}
@@ -693,25 +785,48 @@ func ErrorText(status int, variantList string) (text string, ok bool) {
 // response's Content-Encoding as the client spelled it in Accept-Encoding
 // (gzip versus x-gzip).
 func FixEncoding(r *request.Request) {
-	enc := strings.TrimPrefix(r.ContentEncoding, "x-")
-	if enc == "" || r.Header == nil {
-		return
+	r.ContentEncoding = RespellEncoding(r.ContentEncoding, r.Header)
+}
+
+// RespellEncoding is what FixEncoding makes of the encoding enc for a
+// request with headers h.
+func RespellEncoding(enc string, h http.Header) string {
+	e, _ := respell(enc, h)
+	return e
+}
+
+// EncodingNamed reports whether h's Accept-Encoding names enc in either
+// spelling (gzip, x-gzip): then FixEncoding may have changed it, and what
+// it was before cannot be told from what it is.
+func EncodingNamed(enc string, h http.Header) bool {
+	_, named := respell(enc, h)
+	return named
+}
+
+func respell(enc string, h http.Header) (string, bool) {
+	bare := strings.TrimPrefix(enc, "x-")
+	if bare == "" || h == nil {
+		return enc, false
 	}
-	recs, ok := parseHeaderLine(r.Header.Values("Accept-Encoding"))
+	vals := h["Accept-Encoding"]
+	if len(vals) == 0 {
+		return enc, false
+	}
+	recs, ok := parseHeaderLine(vals)
 	if !ok {
-		return
+		return enc, false
 	}
 	xenc := ""
 	for _, a := range recs {
-		if a.name == enc {
-			r.ContentEncoding = a.name
-			return
+		if a.name == bare {
+			return a.name, true
 		}
-		if strings.HasPrefix(a.name, "x-") && a.name[2:] == enc {
+		if strings.HasPrefix(a.name, "x-") && a.name[2:] == bare {
 			xenc = a.name
 		}
 	}
 	if xenc != "" {
-		r.ContentEncoding = xenc
+		return xenc, true
 	}
+	return enc, false
 }

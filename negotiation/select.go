@@ -35,7 +35,10 @@ type state struct {
 	mayChoose       bool
 	useRVSA         bool
 	dirName         string // directory of the negotiated resource, with '/'
-	statSize        func(name string) int64
+	// pure: every variant's answer was Pure (outcome.go); noted: the
+	// variant list note was set (a 300/406 list): no outcome memo then.
+	pure, noted bool
+	statSize    func(name string) int64
 }
 
 // newState is parse_accept_headers.

@@ -83,7 +83,10 @@ func (m *memoHost) LookupVariantMemo(r *request.Request, name string, memo *Memo
 	key := name + "\x00" + strings.Join(r.Header.Values("Accept-Encoding"), ",")
 	if v, ok := memo.Load(key); ok {
 		m.hits.Add(1)
-		return v.(VariantInfo)
+		info := v.(VariantInfo)
+		// Nothing but the key decided it (the denials are fixed).
+		info.Pure = true
+		return info
 	}
 	m.misses.Add(1)
 	info := m.LookupVariant(r, name)
@@ -238,12 +241,13 @@ func TestWatchedTypeMap(t *testing.T) {
 func TestMatrixGoldenWatched(t *testing.T) {
 	root := newSiteRoot(t)
 	h := newHarness(t, root)
+	h.stableVecs = true
 	mh := &memoHost{harness: h}
 	h.neg = NewWatched(mh, &fakeWatcher{})
 	golden := parseGolden(t)
 	srv := httptest.NewServer(h)
 	defer srv.Close()
-	for pass := 0; pass < 2; pass++ { // the second pass runs from the caches
+	for pass := 0; pass < 3; pass++ { // later passes run from the caches, the last from the outcome memo
 		for _, c := range cases() {
 			want, ok := golden[c.name()]
 			if !ok {
@@ -262,6 +266,9 @@ func TestMatrixGoldenWatched(t *testing.T) {
 	if mh.hits.Load() == 0 {
 		t.Error("the memo was never used")
 	}
+	if h.neg.OutcomeHits() == 0 {
+		t.Error("the outcome memo was never used")
+	}
 }
 
 // Listings, type maps and memos are shared by concurrent requests while
@@ -270,6 +277,7 @@ func TestWatchedConcurrent(t *testing.T) {
 	root := newSiteRoot(t)
 	h := newHarness(t, root)
 	fw := &fakeWatcher{}
+	h.stableVecs = true // outcomes memoised too
 	h.neg = NewWatched(&memoHost{harness: h}, fw)
 	dir := filepath.Join(root, "l1")
 	mapPath := filepath.Join(root, "maps", "qs.var")

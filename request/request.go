@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"net/http"
 	"net/netip"
-	"os"
 
 	"plume/directives"
 )
@@ -46,7 +45,7 @@ type Request struct {
 	// File is the file the walk opened and checked (symlink policy
 	// included); handlers serve this descriptor, never a fresh open of
 	// Filename, so there is no time-of-check/time-of-use gap. May be nil.
-	File *os.File
+	File *File
 
 	ContentType     string
 	ContentLanguage []string
@@ -61,6 +60,12 @@ type Request struct {
 
 	// Main is the parent of a sub-request (nil for the main request).
 	Main *Request
+	// FSSynced is set once a walk of this client request has brought the
+	// walk's caches up to date with the filesystem (drained inotify).
+	// Sub-requests and internal redirects inherit it and their walks skip
+	// that step: one drain per client request, and a change counts from
+	// the next client request, as before.
+	FSSynced bool
 
 	// Out holds response headers; ErrOut headers also sent on errors.
 	Out    http.Header

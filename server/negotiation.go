@@ -122,7 +122,11 @@ func (h *negHost) LookupVariantMemo(r *request.Request, name string, memo *negot
 	// A clean lookup of a regular file is remembered: it logged nothing
 	// that a later request would miss (.htaccess warnings are logged once
 	// per request tree, by the main request's walk of the same levels).
-	if sr.Status == http.StatusOK && sr.File != nil && sr.Finfo != nil && sr.Finfo.Mode().IsRegular() {
+	// Its encoding must be mod_mime's own spelling: the sub-request's
+	// fixups re-spelled it (gzip/x-gzip) for this client when its
+	// Accept-Encoding names it, and then the original is unknown.
+	if sr.Status == http.StatusOK && sr.File != nil && sr.Finfo != nil && sr.Finfo.Mode().IsRegular() &&
+		(sr.ContentEncoding == "" || !negotiation.EncodingNamed(sr.ContentEncoding, r.Header)) {
 		e := &variantMemo{srv: r.Server, perDir: r.PerDir, dirURI: dirURI,
 			vec: sr.PerDir, filename: sr.Filename, pathInfo: sr.PathInfo, finfo: sr.Finfo, env: sr.Env, notes: sr.Notes,
 			contentType: sr.ContentType, languages: sr.ContentLanguage, encoding: sr.ContentEncoding, handler: sr.Handler}
@@ -149,8 +153,8 @@ func (x *exchange) memoVariant(r *request.Request, dirURI, name string, e *varia
 		// sub-request's access checks then (r passed them), and so
 		// nothing here depends on the request: no sub-request at all.
 		return negotiation.VariantInfo{Status: http.StatusOK, Regular: true, Size: e.finfo.Size(),
-			ContentType: e.contentType, Languages: e.languages, Encoding: e.encoding, Handler: e.handler,
-			Exceptions: e.exceptions, Sub: e}
+			ContentType: e.contentType, Languages: e.languages, Encoding: negotiation.RespellEncoding(e.encoding, r.Header), Handler: e.handler,
+			Exceptions: e.exceptions, Sub: e, Pure: true}
 	}
 	sr := &request.Request{
 		Method:     http.MethodGet,
@@ -181,9 +185,11 @@ func (x *exchange) memoVariant(r *request.Request, dirURI, name string, e *varia
 		sr.Status = st
 		return info
 	}
-	sr.ContentType, sr.ContentLanguage, sr.ContentEncoding, sr.Handler = e.contentType, e.languages, e.encoding, e.handler
+	// The sub-request's fixups re-spell the encoding for this client.
+	enc := negotiation.RespellEncoding(e.encoding, r.Header)
+	sr.ContentType, sr.ContentLanguage, sr.ContentEncoding, sr.Handler = e.contentType, e.languages, enc, e.handler
 	info.Status = http.StatusOK
-	info.ContentType, info.Languages, info.Encoding, info.Handler = e.contentType, e.languages, e.encoding, e.handler
+	info.ContentType, info.Languages, info.Encoding, info.Handler = e.contentType, e.languages, enc, e.handler
 	info.Exceptions = e.exceptions
 	return info
 }

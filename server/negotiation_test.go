@@ -1,10 +1,12 @@
 package server
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -44,7 +46,10 @@ Options +MultiViews
 	compareAll := func(step string) {
 		t.Helper()
 		for _, lang := range []string{"it", "de", "fr", "en", "it, de;q=0.5"} {
+			// Twice: the second answer may come from the outcome memo.
 			s.compare("GET", "/mv/doc", "Accept-Language: "+lang)
+			s.compare("GET", "/mv/doc", "Accept-Language: "+lang)
+			s.compare("GET", "/tm/doc.var", "Accept-Language: "+lang)
 			s.compare("GET", "/tm/doc.var", "Accept-Language: "+lang)
 		}
 		if t.Failed() {
@@ -81,6 +86,136 @@ Options +MultiViews
 	for _, st := range steps {
 		st.do()
 		compareAll(st.name)
+	}
+}
+
+// TestNegotiationOutcomeMemo: a MultiViews answer served from the
+// outcome memo is byte for byte the answer negotiated afresh, and both
+// are Apache's, across an Accept × Accept-Language × Accept-Encoding ×
+// Negotiate matrix (the memo's key must cover every header that steers
+// the choice; the env variables are covered in package negotiation).
+func TestNegotiationOutcomeMemo(t *testing.T) {
+	s := startSite(t, `
+AddLanguage en .en
+AddLanguage fr .fr
+AddLanguage de .de
+AddEncoding x-gzip .gz
+AddType text/plain .txt
+AddHandler type-map .var
+LanguagePriority en fr de
+ForceLanguagePriority Prefer Fallback
+<Directory @ROOT@/htdocs/mv>
+Options +MultiViews
+</Directory>
+`, map[string]string{
+		"htdocs/mv/doc.html.en":    "english\n",
+		"htdocs/mv/doc.html.fr":    "français\n",
+		"htdocs/mv/doc.html.de":    "deutsch, etwas länger\n",
+		"htdocs/mv/doc.txt.en":     "plain english\n",
+		"htdocs/mv/doc.html.en.gz": "gzipped english, not really\n",
+		"htdocs/tm/doc.html.en":    "english\n",
+		"htdocs/tm/doc.html.fr":    "français\n",
+		"htdocs/tm/doc.txt.de":     "deutsch\n",
+		"htdocs/tm/doc.var": "URI: doc\n\nURI: doc.html.en\nContent-Type: text/html\nContent-Language: en\n\n" +
+			"URI: doc.html.fr\nContent-Type: text/html; qs=0.9\nContent-Language: fr\n\n" +
+			"URI: doc.txt.de\nContent-Type: text/plain\nContent-Language: de\nContent-Length: 8\n",
+	}, true)
+	neg := s.srv.gen.Load().neg
+	// Headers negotiation sets, beside those compare checks.
+	negHeaders := []string{"Vary", "TCN", "Content-Location", "Alternates"}
+	snapshot := func(r rawResponse) string {
+		var b strings.Builder
+		fmt.Fprintf(&b, "%d\n", r.status)
+		keys := make([]string, 0, len(r.header))
+		for k := range r.header {
+			if k != "Date" {
+				keys = append(keys, k)
+			}
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			v := r.header[k]
+			if k == "Etag" && len(v) == 1 {
+				// Weak while the file is less than a second old: the
+				// requests of one case may straddle that second.
+				v = []string{strings.TrimPrefix(v[0], "W/")}
+			}
+			fmt.Fprintf(&b, "%s: %q\n", k, v)
+		}
+		return b.String() + r.body
+	}
+	var combos [][]string
+	for _, acc := range []string{"", "text/html", "text/plain;q=0.5, text/html", "*/*;q=0.1", "image/*"} {
+		for _, lang := range []string{"", "fr", "en", "de;q=0.5, fr;q=0.4", "it"} {
+			for _, enc := range []string{"", "gzip", "x-gzip"} {
+				for _, nego := range []string{"", "trans", "1.0"} {
+					var hdrs []string
+					for _, h := range [][2]string{{"Accept", acc}, {"Accept-Language", lang}, {"Accept-Encoding", enc}, {"Negotiate", nego}} {
+						if h[1] != "" {
+							hdrs = append(hdrs, h[0]+": "+h[1])
+						}
+					}
+					combos = append(combos, hdrs)
+				}
+			}
+		}
+	}
+	before := neg.OutcomeHits()
+	for _, target := range []string{"/mv/doc", "/tm/doc.var"} {
+		for _, hdrs := range combos {
+			where := target + " " + strings.Join(hdrs, "; ")
+			first := do(t, s.plume, "GET", target, hdrs...)
+			for i := 0; i < 2; i++ {
+				again := do(t, s.plume, "GET", target, hdrs...)
+				if a, b := snapshot(first), snapshot(again); a != b {
+					t.Errorf("%s: answer %d differs from the first\n--- first\n%s\n--- again\n%s", where, i+2, a, b)
+				}
+			}
+			s.compare("GET", target, hdrs...)
+			a := do(t, s.apache, "GET", target, hdrs...)
+			for _, h := range negHeaders {
+				if av, pv := a.header.Get(h), first.header.Get(h); av != pv {
+					t.Errorf("%s: header %s apache %q, plume %q", where, h, av, pv)
+				}
+			}
+		}
+	}
+	if neg.OutcomeHits() == before {
+		t.Error("the outcome memo was never used")
+	}
+
+	// A memoised choice gives way at once to a changed directory and to
+	// a reloaded configuration (a new generation, a new Negotiator).
+	choice := func() string {
+		t.Helper()
+		var loc string
+		for i := 0; i < 2; i++ { // the second from the memo
+			r := do(t, s.plume, "GET", "/mv/doc", "Accept-Language: it")
+			if i > 0 && r.header.Get("Content-Location") != loc {
+				t.Errorf("memoised answer %q, first %q", r.header.Get("Content-Location"), loc)
+			}
+			loc = r.header.Get("Content-Location")
+		}
+		return loc
+	}
+	if got := choice(); got != "doc.html.en" {
+		t.Errorf("LanguagePriority en fr de: %q", got)
+	}
+	os.Remove(filepath.Join(s.dir, "htdocs", "mv", "doc.html.en"))
+	if got := choice(); got != "doc.txt.en" {
+		t.Errorf("doc.html.en removed: %q", got)
+	}
+	conf := filepath.Join(s.dir, "plume.conf")
+	b, err := os.ReadFile(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(conf, []byte(strings.Replace(string(b), "LanguagePriority en fr de", "LanguagePriority de fr en", 1)), 0o644)
+	if err := s.srv.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if got := choice(); got != "doc.html.de" {
+		t.Errorf("after reload with LanguagePriority de fr en: %q", got)
 	}
 }
 

@@ -329,6 +329,9 @@ func (x *exchange) newRequest(method, uri, args string) *request.Request {
 	}
 	if x.first != nil {
 		r.Hostname = x.first.Hostname
+		// A sub-request or internal redirect: x.last is the current
+		// top-level request, whose walk (if it ran) synced the caches.
+		r.FSSynced = x.last.FSSynced
 	}
 	r.Log = func(module, level, code, msg string) {
 		x.log(r, module, LevelOf(level), code, msg)

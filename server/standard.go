@@ -19,7 +19,13 @@ func StandardHooks() Hooks {
 				v, _ := w.LocationWalk(cfg.ServerOf(r.Server), r.URI, nil)
 				return v
 			}, Dir: func(r *request.Request) int {
-				res := w.Walk(cfg.ServerOf(r.Server), r.URI, r.Filename)
+				var res *walk.Result
+				if r.FSSynced { // a sub-request or internal redirect
+					res = w.WalkSynced(cfg.ServerOf(r.Server), r.URI, r.Filename)
+				} else {
+					res = w.Walk(cfg.ServerOf(r.Server), r.URI, r.Filename)
+				}
+				r.FSSynced = true
 				res.Apply(r)
 				if res.Status != 0 {
 					res.Close()

@@ -34,7 +34,7 @@ func statOnly(r *request.Request) int {
 			r.Filename = name
 			r.Finfo = fi
 			if !fi.IsDir() {
-				f, err := os.Open(name)
+				f, err := request.OpenFile(name)
 				if err != nil {
 					r.LogError("core", "error", "AH00132", fmt.Sprintf("file permissions deny server access: %s", name))
 					return http.StatusForbidden
@@ -53,11 +53,11 @@ func statOnly(r *request.Request) int {
 }
 
 // openFile returns the file to serve: the descriptor the walk opened.
-func openFile(r *request.Request) (*os.File, error) {
+func openFile(r *request.Request) (*request.File, error) {
 	if r.File != nil {
 		return r.File, nil
 	}
-	f, err := os.Open(r.Filename)
+	f, err := request.OpenFile(r.Filename)
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +103,7 @@ func makeETag(r *request.Request, fi os.FileInfo, now time.Time) (string, bool) 
 // makeFileETag is ap_make_etag_ex: f, when not nil, is the open file being
 // served (read with pread, so its offset stays), else FileETag Digest
 // opens r.Filename.
-func makeFileETag(r *request.Request, f *os.File, fi os.FileInfo, now time.Time) (string, bool) {
+func makeFileETag(r *request.Request, f *request.File, fi os.FileInfo, now time.Time) (string, bool) {
 	bits := coreDirOf(r).ETag()
 	if bits&ETagNone != 0 {
 		return "", false
@@ -150,9 +150,9 @@ func makeFileETag(r *request.Request, f *os.File, fi os.FileInfo, now time.Time)
 }
 
 // contentDigest is etag_digest: base64 of the SHA-1 of the file's bytes.
-func contentDigest(r *request.Request, f *os.File, fi os.FileInfo) (string, bool) {
+func contentDigest(r *request.Request, f *request.File, fi os.FileInfo) (string, bool) {
 	if f == nil {
-		g, err := os.Open(r.Filename)
+		g, err := request.OpenFile(r.Filename)
 		if err != nil {
 			return "", false
 		}
@@ -214,7 +214,7 @@ func (x *exchange) defaultHandler(r *request.Request) int {
 
 // serveFile sends a file with Last-Modified, ETag, conditional requests
 // and byte ranges as Apache's default handler and filters do.
-func (x *exchange) serveFile(r *request.Request, f *os.File, fi os.FileInfo) int {
+func (x *exchange) serveFile(r *request.Request, f *request.File, fi os.FileInfo) int {
 	defer func() {
 		f.Close()
 		if r.File == f {
@@ -330,7 +330,7 @@ func (x *exchange) serveFile(r *request.Request, f *os.File, fi os.FileInfo) int
 
 // copyFile sends n bytes of f from off; with sendfile allowed the copy
 // goes through net/http's ReadFrom, which uses sendfile(2) on TCP.
-func copyFile(w *ResponseWriter, f *os.File, off, n int64, sendfile bool) error {
+func copyFile(w *ResponseWriter, f *request.File, off, n int64, sendfile bool) error {
 	// A section reader reads with pread(2): no lseek per request, and
 	// http1 reads a small file straight into the response buffer.
 	src := io.NewSectionReader(f, off, n)

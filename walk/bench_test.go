@@ -158,3 +158,33 @@ func BenchmarkWalkInterleaved(b *testing.B) {
 		b.ReportMetric(float64(s.best.Nanoseconds())/batch, "min-ns/walk:"+strings.ReplaceAll(s.name, "/", "_"))
 	}
 }
+
+// BenchmarkWalkMissing is the walk of a missing name in a directory with
+// files (the main request of a MultiViews negotiation, /mv/doc): after the
+// first walks, a negative entry answers it with no filesystem call
+// beyond the drain.
+func BenchmarkWalkMissing(b *testing.B) {
+	for _, s := range benchSetups[:3] {
+		b.Run(s.name, func(b *testing.B) {
+			root := benchTree(b, s.htaccess)
+			cfg := loadConfig(b, root, "DocumentRoot @ROOT@/h\n"+s.conf)
+			w := newTestWalker(b, cfg)
+			name := filepath.Join(root, "h/a/b/c/f")
+			for i := 0; i < 3; i++ {
+				w.Walk(cfg.Main, "/a/b/c/f.html", name+".html").Close()
+				w.Walk(cfg.Main, "/a/b/c/f", name).Close()
+			}
+			res := w.Explain(cfg.Main, "/a/b/c/f", name)
+			res.Close()
+			if res.Status != 0 || res.Info != nil {
+				b.Fatalf("walk: %d %v", res.Status, res.Info)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				w.Walk(cfg.Main, "/a/b/c/f", name).Close()
+			}
+			b.ReportMetric(float64(res.Trace.Syscalls), "fs-syscalls/walk")
+		})
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"plume/config"
+	"plume/request"
 )
 
 // maxPathLen bounds the filenames the walk accepts (PATH_MAX).
@@ -145,10 +146,10 @@ func openat2(p string, how *unix.OpenHow) (int, error) {
 	return int(fd), nil
 }
 
-func (w *Walker) walk(srv *config.Server, uri, filename string, tr *Trace) *Result {
+func (w *Walker) walk(srv *config.Server, uri, filename string, tr *Trace, synced bool) *Result {
 	res := &Result{Trace: tr}
 	calls := 0
-	if !w.async {
+	if !w.async && !synced {
 		w.ht.sync(&calls)
 	}
 	gen := w.gen.Load()
@@ -173,7 +174,15 @@ func (w *Walker) walk(srv *config.Server, uri, filename string, tr *Trace) *Resu
 	follow := false
 	var cached *statInfo
 	var tok statToken
-	if _, link := w.linkHint(clean); !link {
+	k, link := w.linkHint(clean)
+	if !link && k > 0 && w.stats != nil {
+		// A previous walk found component k missing: if it still is (a
+		// negative entry, see statCache), that is the whole answer.
+		if dir, name, rest := splitAt(clean, k); dir != "" && w.stats.isAbsent(dir, name) {
+			return w.walkAbsent(srv, uri, clean, dir, len(dir)+len(name), rest, res, tr, gen, &calls)
+		}
+	}
+	if !link {
 		if w.stats != nil && !trailing {
 			// After the drain: a hit is current (see statCache).
 			cached, tok = w.stats.lookup(clean)
@@ -243,12 +252,50 @@ func (w *Walker) walk(srv *config.Server, uri, filename string, tr *Trace) *Resu
 				res.PathInfo = "/"
 			}
 		}
-		res.File = os.NewFile(uintptr(fd), bare)
+		res.File = request.NewFile(fd, bare)
 		w.finish(srv, res, ds, kind, uri, gen)
 		w.account(res, tr, calls, ds, srv)
 		return res
 	}
 	return w.walkSlow(srv, uri, clean, res, tr, gen, &calls)
+}
+
+// splitAt splits clean around its component k (0-based): the directory
+// holding it (ending in '/'), its name and what follows (path_info, as
+// restPath builds it); dir is "" when clean has no component k.
+func splitAt(clean string, k int) (dir, name, rest string) {
+	start := 0 // index of the '/' before component k
+	for i := 0; i < k; i++ {
+		j := strings.IndexByte(clean[start+1:], '/')
+		if j < 0 {
+			return "", "", ""
+		}
+		start += 1 + j
+	}
+	end := len(clean)
+	if j := strings.IndexByte(clean[start+1:], '/'); j >= 0 {
+		end = start + 1 + j
+	}
+	if end == start+1 {
+		return "", "", ""
+	}
+	return clean[:start+1], clean[start+1 : end], clean[end:]
+}
+
+// walkAbsent is walkSlow's answer for a path whose component ending at
+// clean[:end] is known missing in dir (reached through directories only):
+// the same result, without a filesystem call.
+func (w *Walker) walkAbsent(srv *config.Server, uri, clean, dir string, end int, rest string, res *Result, tr *Trace, gen uint64, calls *int) *Result {
+	res.Filename = clean
+	ds := w.dirStateFor(srv, dir, gen, calls)
+	if ds.status != 0 {
+		return w.finishDirError(res, ds)
+	}
+	res.Filename = clean[:end]
+	res.PathInfo = rest
+	w.finish(srv, res, ds, 0, uri, gen)
+	w.account(res, tr, *calls, ds, srv)
+	return res
 }
 
 // fail sets a walk failure with an error-level log line.
@@ -328,6 +375,9 @@ func (w *Walker) walkSlow(srv *config.Server, uri, clean string, res *Result, tr
 	var finalSt syscall.Stat_t
 	kind := uint8(2)
 	res.Filename = clean
+	// linkFree: dir was reached through directories only, so a name
+	// missing in it can be remembered under the path dir.
+	linkFree := true
 	for i := start; i < len(comps); i++ {
 		name := comps[i]
 		if ds.status != 0 {
@@ -335,12 +385,19 @@ func (w *Walker) walkSlow(srv *config.Server, uri, clean string, res *Result, tr
 			return w.finishDirError(res, ds)
 		}
 		cur := dir + name
+		var tok statToken
+		if linkFree && w.stats != nil {
+			tok = w.stats.absentToken(dir)
+		}
 		*calls++
 		fd, err := unix.Openat(dirfd, name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 		if err != nil {
 			closeDir()
 			switch {
 			case errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR):
+				if linkFree && w.stats != nil && i > 0 && errors.Is(err, unix.ENOENT) {
+					w.stats.storeAbsent(tok, dir, name)
+				}
 				w.noteStop(clean, i, false)
 				res.Filename = cur
 				res.PathInfo = restPath(comps[i+1:], trailing)
@@ -366,6 +423,7 @@ func (w *Walker) walkSlow(srv *config.Server, uri, clean string, res *Result, tr
 			return w.fail(res, 403, "AH00036", fmt.Sprintf("access to %s failed (filesystem path '%s')", uri, cur))
 		}
 		if st.Mode&syscall.S_IFMT == syscall.S_IFLNK {
+			linkFree = false
 			w.noteStop(clean, i, true)
 			tfd, tst, ok := w.checkSymlink(dirfd, fd, &st, cur, config.Core(ds.vec).Opts, tr, calls)
 			unix.Close(fd)
@@ -430,7 +488,7 @@ func (w *Walker) walkSlow(srv *config.Server, uri, clean string, res *Result, tr
 	}
 	res.Info = &statInfo{name: path.Base(bare), st: finalSt}
 	if err == nil {
-		res.File = os.NewFile(uintptr(rfd), bare)
+		res.File = request.NewFile(rfd, bare)
 	} else {
 		res.OpenErr = err
 	}

@@ -3,7 +3,6 @@ package walk
 import (
 	"fmt"
 	"io/fs"
-	"os"
 	"strings"
 	"syscall"
 
@@ -55,7 +54,7 @@ type Result struct {
 	Info fs.FileInfo
 	// File is Filename opened read-only after every check passed; the
 	// server must serve this descriptor and close it (Result.Close).
-	File *os.File
+	File *request.File
 	// OpenErr is set when Filename exists and passed every check but could
 	// not be opened for reading (Apache's handler then answers 403,
 	// AH00132).

@@ -546,7 +546,11 @@ func TestServedFileIsTheCheckedOne(t *testing.T) {
 	if res.File == nil || !res.Info.IsDir() {
 		t.Fatalf("dir walk %+v", res)
 	}
-	if _, err := res.File.Readdirnames(-1); err != nil {
+	d, err := res.File.OS()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Readdirnames(-1); err != nil {
 		t.Fatalf("directory descriptor not readable: %v", err)
 	}
 }

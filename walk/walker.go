@@ -221,12 +221,22 @@ func (w *Walker) Config() *config.Config { return w.cfg }
 // ap_directory_walk, ap_file_walk and ap_location_walk. The caller owns
 // the returned File (Result.Close).
 func (w *Walker) Walk(srv *config.Server, uri, filename string) *Result {
-	return w.walk(srv, uri, filename, nil)
+	return w.walk(srv, uri, filename, nil, false)
+}
+
+// WalkSynced is Walk for a request that continues a client request an
+// earlier Walk already served (a sub-request, an internal redirect): it
+// skips the inotify drain that starts a Walk, so a client request costs
+// one drain however many walks it makes. A change made after that first
+// walk began counts from the next client request, as Apache's stat of a
+// file it already looked at in the same request would not see it either.
+func (w *Walker) WalkSynced(srv *config.Server, uri, filename string) *Result {
+	return w.walk(srv, uri, filename, nil, true)
 }
 
 // Explain is Walk with a trace of everything the walk did.
 func (w *Walker) Explain(srv *config.Server, uri, filename string) *Result {
-	return w.walk(srv, uri, filename, &Trace{})
+	return w.walk(srv, uri, filename, &Trace{}, false)
 }
 
 // LocationWalk merges the <Location> sections matching uri over base

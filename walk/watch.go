@@ -42,6 +42,9 @@ type watcher struct {
 	onAll   func()           // events were lost
 	onEntry func(dir string, name []byte)
 	onLost  func(prefix string) // watches at or below prefix are gone ("": all)
+	// onDirAttr: a watched directory's attributes, or a subdirectory's,
+	// changed (its search permission may have).
+	onDirAttr func()
 	// relevant holds the access file names: only events about them drop
 	// a directory's .htaccess entry (a busy directory such as /tmp would
 	// otherwise flush the caches constantly).
@@ -89,10 +92,12 @@ func funcID(f func(string)) uintptr { return *(*uintptr)(unsafe.Pointer(&f)) }
 const structural = unix.IN_CREATE | unix.IN_DELETE | unix.IN_MOVED_FROM | unix.IN_MOVED_TO
 
 // pathMask is what a directory above a cached one needs: entries appearing,
-// going or renamed, and the directory itself going. Writes and attribute
-// changes of its files are left out, so that a log file written next to
-// the document root does not wake the watcher on every request.
-const pathMask = structural | unix.IN_DELETE_SELF | unix.IN_MOVE_SELF | unix.IN_ONLYDIR
+// going or renamed, the directory itself going, and attribute changes
+// (search permission, for the stat cache's negative entries). Writes are
+// left out, so that a log file written next to the document root does not
+// wake the watcher on every request (appending changes no attribute
+// inotify reports).
+const pathMask = structural | unix.IN_ATTRIB | unix.IN_DELETE_SELF | unix.IN_MOVE_SELF | unix.IN_ONLYDIR
 
 // fullMask is for a directory whose entries are cached (access files,
 // stats, WatchDir callers).
@@ -347,6 +352,9 @@ func (w *watcher) apply(b []byte) {
 				w.dropTreeLocked(d, gone)
 			}
 			continue
+		}
+		if ev.Mask&unix.IN_ATTRIB != 0 && (len(name) == 0 || ev.Mask&unix.IN_ISDIR != 0) && w.onDirAttr != nil {
+			w.onDirAttr()
 		}
 		for _, dir := range dirs {
 			w.pending = append(w.pending, w.cbs[dir]...)
