@@ -100,18 +100,13 @@ func (c *statCache) store(tok statToken, p string, info *statInfo) {
 	i := strings.LastIndexByte(p, '/')
 	dir, name := p[:i+1], p[i+1:]
 	if tok.d == nil {
-		c.mu.RLock()
-		skip := c.unwatchable[dir]
-		c.mu.RUnlock()
-		if !skip {
-			c.prepare(dir)
-		}
+		c.prepareWatchable(dir)
 		return
 	}
 	tick := c.watch.tick.Load()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if tok.d.dead || tok.d.ver != tok.ver || c.epoch != tok.epoch {
+	if !c.currentLocked(tok) {
 		return
 	}
 	if _, ok := tok.d.files[name]; !ok {
@@ -122,6 +117,23 @@ func (c *statCache) store(tok statToken, p string, info *statInfo) {
 		c.count++
 	}
 	tok.d.files[name] = &statEntry{info: info, tick: tick}
+}
+
+// prepareWatchable prepares dir unless it is known not to be watchable.
+func (c *statCache) prepareWatchable(dir string) {
+	c.mu.RLock()
+	skip := c.unwatchable[dir]
+	c.mu.RUnlock()
+	if !skip {
+		c.prepare(dir)
+	}
+}
+
+// currentLocked reports whether no event about tok's directory (and no
+// drop of the whole cache) was applied since tok was taken, so what the
+// walk saw may be stored. c.mu must be held.
+func (c *statCache) currentLocked(tok statToken) bool {
+	return !tok.d.dead && tok.d.ver == tok.ver && c.epoch == tok.epoch
 }
 
 // prepare watches dir and every directory above it and then creates its
@@ -202,21 +214,16 @@ func (c *statCache) isAbsent(dir, name string) bool {
 // as store does.
 func (c *statCache) storeAbsent(tok statToken, dir, name string) {
 	if tok.d == nil {
-		c.mu.RLock()
-		skip := c.unwatchable[dir]
-		c.mu.RUnlock()
-		if !skip {
-			c.prepare(dir)
-		}
+		c.prepareWatchable(dir)
 		return
 	}
 	tick := c.watch.tick.Load()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	d := tok.d
-	if d.dead || d.ver != tok.ver || c.epoch != tok.epoch {
+	if !c.currentLocked(tok) {
 		return
 	}
+	d := tok.d
 	if _, ok := d.absent[name]; !ok {
 		switch {
 		case c.absentCount >= maxAbsentEntries:
