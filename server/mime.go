@@ -49,13 +49,39 @@ const (
 )
 
 // extInfo is mod_mime's extension_info: what one extension maps to.
-type extInfo struct {
-	forcedType, encoding, language, charset, handler, inFilter, outFilter string
+// extAttr indexes the attributes mod_mime keeps per extension
+// (extension_info): each has an Add* and a Remove* directive.
+type extAttr int
+
+const (
+	attrType extAttr = iota // AddType: the forced type
+	attrEncoding
+	attrLanguage
+	attrCharset
+	attrHandler
+	attrInFilter
+	attrOutFilter
+	numExtAttrs
+)
+
+// extAttrDirectives names each attribute's directives (Add<Name>,
+// Remove<Name>) and gives the Add directive's help text.
+var extAttrDirectives = [numExtAttrs]struct{ name, addHelp string }{
+	attrType:      {"Type", "a mime type followed by one or more file extensions"},
+	attrEncoding:  {"Encoding", "an encoding (e.g., gzip), followed by one or more file extensions"},
+	attrLanguage:  {"Language", "a language (e.g., fr), followed by one or more file extensions"},
+	attrCharset:   {"Charset", "a charset (e.g., iso-2022-jp), followed by one or more file extensions"},
+	attrHandler:   {"Handler", "a handler name followed by one or more file extensions"},
+	attrInFilter:  {"InputFilter", "input filter name (or ; delimited names) followed by one or more file extensions"},
+	attrOutFilter: {"OutputFilter", "output filter name (or ; delimited names) followed by one or more file extensions"},
 }
 
+// extInfo is one extension's attributes ("" unset).
+type extInfo [numExtAttrs]string
+
 type removal struct {
-	field byte // 't' type, 'e' encoding, 'l' language, 'c' charset, 'h' handler, 'i' input, 'o' output
-	ext   string
+	attr extAttr
+	ext  string
 }
 
 // MimeDir is mod_mime's per-directory config.
@@ -136,26 +162,10 @@ func mergeMimeDir(b, a *MimeDir) *MimeDir {
 				continue
 			}
 			c := *base
-			if add.forcedType != "" {
-				c.forcedType = add.forcedType
-			}
-			if add.encoding != "" {
-				c.encoding = add.encoding
-			}
-			if add.language != "" {
-				c.language = add.language
-			}
-			if add.charset != "" {
-				c.charset = add.charset
-			}
-			if add.handler != "" {
-				c.handler = add.handler
-			}
-			if add.inFilter != "" {
-				c.inFilter = add.inFilter
-			}
-			if add.outFilter != "" {
-				c.outFilter = add.outFilter
+			for i, v := range add {
+				if v != "" {
+					c[i] = v
+				}
 			}
 			m[k] = &c
 		}
@@ -166,22 +176,7 @@ func mergeMimeDir(b, a *MimeDir) *MimeDir {
 				continue
 			}
 			c := *old
-			switch rm.field {
-			case 't':
-				c.forcedType = ""
-			case 'e':
-				c.encoding = ""
-			case 'l':
-				c.language = ""
-			case 'c':
-				c.charset = ""
-			case 'h':
-				c.handler = ""
-			case 'i':
-				c.inFilter = ""
-			case 'o':
-				c.outFilter = ""
-			}
+			c[rm.attr] = ""
 			m[rm.ext] = &c
 		}
 		n.ext = m
@@ -213,35 +208,22 @@ func normExt(ext string) string {
 	return strings.ToLower(ext)
 }
 
-func addExtension(field byte) directives.Handler {
+func addExtension(attr extAttr) directives.Handler {
 	return func(c *directives.Cmd, a []string) error {
 		d := c.DirConfig(mimeModule).(*MimeDir)
-		value := strings.ToLower(a[0])
-		e := d.info(normExt(a[1]))
-		switch field {
-		case 't':
-			e.forcedType = value
-		case 'e':
-			e.encoding = value
-		case 'l':
-			e.language = value
-		case 'c':
-			e.charset = value
-		case 'h':
-			e.handler = value
-		case 'i':
-			e.inFilter = a[0]
-		case 'o':
-			e.outFilter = a[0]
+		value := a[0]
+		if attr != attrInFilter && attr != attrOutFilter {
+			value = strings.ToLower(value) // filter names keep their case
 		}
+		d.info(normExt(a[1]))[attr] = value
 		return nil
 	}
 }
 
-func removeExtension(field byte) directives.Handler {
+func removeExtension(attr extAttr) directives.Handler {
 	return func(c *directives.Cmd, a []string) error {
 		d := c.DirConfig(mimeModule).(*MimeDir)
-		d.removes = append(d.removes, removal{field: field, ext: normExt(a[0])})
+		d.removes = append(d.removes, removal{attr: attr, ext: normExt(a[0])})
 		return nil
 	}
 }
@@ -250,21 +232,15 @@ func init() {
 	m := "mime_module"
 	fi := directives.OrFileInfo
 	it2, it := directives.Iterate2, directives.Iterate
+	for attr, d := range extAttrDirectives {
+		directives.Register(
+			&directives.Spec{Name: "Add" + d.name, Module: m, Syntax: it2, ReqOverride: fi,
+				Help: d.addHelp, Func: addExtension(extAttr(attr))},
+			&directives.Spec{Name: "Remove" + d.name, Module: m, Syntax: it, ReqOverride: fi,
+				Help: "one or more file extensions", Func: removeExtension(extAttr(attr))},
+		)
+	}
 	directives.Register(
-		&directives.Spec{Name: "AddCharset", Module: m, Syntax: it2, ReqOverride: fi,
-			Help: "a charset (e.g., iso-2022-jp), followed by one or more file extensions", Func: addExtension('c')},
-		&directives.Spec{Name: "AddEncoding", Module: m, Syntax: it2, ReqOverride: fi,
-			Help: "an encoding (e.g., gzip), followed by one or more file extensions", Func: addExtension('e')},
-		&directives.Spec{Name: "AddHandler", Module: m, Syntax: it2, ReqOverride: fi,
-			Help: "a handler name followed by one or more file extensions", Func: addExtension('h')},
-		&directives.Spec{Name: "AddInputFilter", Module: m, Syntax: it2, ReqOverride: fi,
-			Help: "input filter name (or ; delimited names) followed by one or more file extensions", Func: addExtension('i')},
-		&directives.Spec{Name: "AddLanguage", Module: m, Syntax: it2, ReqOverride: fi,
-			Help: "a language (e.g., fr), followed by one or more file extensions", Func: addExtension('l')},
-		&directives.Spec{Name: "AddOutputFilter", Module: m, Syntax: it2, ReqOverride: fi,
-			Help: "output filter name (or ; delimited names) followed by one or more file extensions", Func: addExtension('o')},
-		&directives.Spec{Name: "AddType", Module: m, Syntax: it2, ReqOverride: fi,
-			Help: "a mime type followed by one or more file extensions", Func: addExtension('t')},
 		&directives.Spec{Name: "DefaultLanguage", Module: m, Syntax: directives.Take1, ReqOverride: fi,
 			Help: "language to use for documents with no other language file extension",
 			Func: func(c *directives.Cmd, a []string) error {
@@ -273,20 +249,6 @@ func init() {
 			}},
 		&directives.Spec{Name: "MultiviewsMatch", Module: m, Syntax: it, ReqOverride: fi,
 			Help: "NegotiatedOnly (default), Handlers and/or Filters, or Any", Func: setMultiviewsMatch},
-		&directives.Spec{Name: "RemoveCharset", Module: m, Syntax: it, ReqOverride: fi,
-			Help: "one or more file extensions", Func: removeExtension('c')},
-		&directives.Spec{Name: "RemoveEncoding", Module: m, Syntax: it, ReqOverride: fi,
-			Help: "one or more file extensions", Func: removeExtension('e')},
-		&directives.Spec{Name: "RemoveHandler", Module: m, Syntax: it, ReqOverride: fi,
-			Help: "one or more file extensions", Func: removeExtension('h')},
-		&directives.Spec{Name: "RemoveInputFilter", Module: m, Syntax: it, ReqOverride: fi,
-			Help: "one or more file extensions", Func: removeExtension('i')},
-		&directives.Spec{Name: "RemoveLanguage", Module: m, Syntax: it, ReqOverride: fi,
-			Help: "one or more file extensions", Func: removeExtension('l')},
-		&directives.Spec{Name: "RemoveOutputFilter", Module: m, Syntax: it, ReqOverride: fi,
-			Help: "one or more file extensions", Func: removeExtension('o')},
-		&directives.Spec{Name: "RemoveType", Module: m, Syntax: it, ReqOverride: fi,
-			Help: "one or more file extensions", Func: removeExtension('t')},
 		&directives.Spec{Name: "TypesConfig", Module: m, Syntax: directives.Take1, ReqOverride: directives.RsrcConf,
 			Help: "the MIME types config file",
 			Func: func(c *directives.Cmd, a []string) error {
@@ -366,40 +328,40 @@ func findContentType(r *request.Request, types MimeTypes) int {
 		ext = strings.ToLower(ext)
 		found := false
 		e := conf.ext[ext]
-		if e == nil || e.forcedType == "" {
+		if e == nil || e[attrType] == "" {
 			if t, ok := types[ext]; ok {
 				r.ContentType = t
 				found = true
 			}
 		}
 		if e != nil {
-			if e.forcedType != "" {
-				r.ContentType = e.forcedType
+			if e[attrType] != "" {
+				r.ContentType = e[attrType]
 				found = true
 			}
-			if e.charset != "" {
-				charset = e.charset
+			if e[attrCharset] != "" {
+				charset = e[attrCharset]
 				found = true
 			}
-			if e.language != "" {
-				r.ContentLanguage = append(r.ContentLanguage, e.language)
+			if e[attrLanguage] != "" {
+				r.ContentLanguage = append(r.ContentLanguage, e[attrLanguage])
 				found = true
 			}
-			if e.encoding != "" {
+			if e[attrEncoding] != "" {
 				if r.ContentEncoding == "" {
-					r.ContentEncoding = e.encoding
+					r.ContentEncoding = e[attrEncoding]
 				} else {
-					r.ContentEncoding += ", " + e.encoding
+					r.ContentEncoding += ", " + e[attrEncoding]
 				}
 				found = true
 			}
-			if e.handler != "" {
-				r.Handler = e.handler
+			if e[attrHandler] != "" {
+				r.Handler = e[attrHandler]
 				if conf.MultiMatch&MultiMatchHandlers != 0 {
 					found = true
 				}
 			}
-			if (e.inFilter != "" || e.outFilter != "") && conf.MultiMatch&MultiMatchFilters != 0 {
+			if (e[attrInFilter] != "" || e[attrOutFilter] != "") && conf.MultiMatch&MultiMatchFilters != 0 {
 				found = true
 			}
 		}
