@@ -802,19 +802,8 @@ func (x *exchange) fancyRows(b *strings.Builder, list []*entry, conf *AutoindexC
 			label = "Parent Directory"
 		}
 		if opts&optSuppressIcon == 0 {
-			if opts&optIconsAreLinks != 0 {
-				b.WriteString("<a href=\"" + anchor + "\">")
-			}
-			if icon := orDefault(e.icon, conf.DefaultIcon); icon != "" {
-				b.WriteString("<img src=\"" + escapeHTML(icon) + "\" alt=\"[" + orDefault(e.alt, "   ") + "]\"" + iconSize(conf) + closer(opts))
-			} else {
-				b.WriteString("     ")
-			}
-			if opts&optIconsAreLinks != 0 {
-				b.WriteString("</a> ")
-			} else {
-				b.WriteString(" ")
-			}
+			writeIcon(b, e, conf, opts, anchor, "     ")
+			b.WriteString(" ")
 		}
 		width := len(label)
 		if width > nameWidth {
@@ -1020,6 +1009,23 @@ func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 var pathMatch = path.Match
 
+// writeIcon writes an entry's icon (a link to it with IconsAreLinks), or
+// blank when no icon applies: the same in the fancy and table listings
+// but for the blank.
+func writeIcon(b *strings.Builder, e *entry, conf *AutoindexConfig, opts int, anchor, blank string) {
+	if opts&optIconsAreLinks != 0 {
+		b.WriteString("<a href=\"" + anchor + "\">")
+	}
+	if icon := orDefault(e.icon, conf.DefaultIcon); icon != "" {
+		b.WriteString("<img src=\"" + escapeHTML(icon) + "\" alt=\"[" + orDefault(e.alt, "   ") + "]\"" + iconSize(conf) + closer(opts))
+	} else {
+		b.WriteString(blank)
+	}
+	if opts&optIconsAreLinks != 0 {
+		b.WriteString("</a>")
+	}
+}
+
 func orDefault(s, def string) string {
 	if s != "" {
 		return s
@@ -1137,17 +1143,7 @@ func (x *exchange) tableRows(b *strings.Builder, list []*entry, conf *AutoindexC
 		}
 		if opts&optSuppressIcon == 0 {
 			b.WriteString("<td" + attr(" valign=\"top\"", "indexcolicon") + ">")
-			if opts&optIconsAreLinks != 0 {
-				b.WriteString("<a href=\"" + anchor + "\">")
-			}
-			if icon := orDefault(e.icon, conf.DefaultIcon); icon != "" {
-				b.WriteString("<img src=\"" + escapeHTML(icon) + "\" alt=\"[" + orDefault(e.alt, "   ") + "]\"" + iconSize(conf) + closer(opts))
-			} else {
-				b.WriteString("&nbsp;")
-			}
-			if opts&optIconsAreLinks != 0 {
-				b.WriteString("</a>")
-			}
+			writeIcon(b, e, conf, opts, anchor, "&nbsp;")
 			b.WriteString("</td>")
 		}
 		b.WriteString("<td" + attr("", "indexcolname") + "><a href=\"" + anchor + "\">" + escapeHTML(label) + "</a></td>")
