@@ -66,6 +66,9 @@ type Request struct {
 	// that step: one drain per client request, and a change counts from
 	// the next client request, as before.
 	FSSynced bool
+	// VListValidator is r->vlist_validator: the validator of the variant
+	// list r was negotiated from ("" if none), folded into its ETag.
+	VListValidator string
 
 	// Out holds response headers; ErrOut headers also sent on errors.
 	Out    http.Header

@@ -270,6 +270,11 @@ func (x *exchange) multiViews(r *request.Request) (st int, typed bool) {
 		} else if sr.Finfo != nil {
 			x.setVLV(r, vlistValidator(nil, sr.Finfo.ModTime(), x.start))
 		}
+		// sr is dropped after the redirect: when r has no notes yet it
+		// takes sr's map instead of copying it into a new one.
+		if len(r.Notes) == 0 && sr.Notes != nil {
+			r.Notes, sr.Notes = sr.Notes, r.Notes
+		}
 		fastRedirect(r, sr)
 		r.Args = sr.Args
 		if r.Args == "" {
@@ -338,9 +343,7 @@ func (x *exchange) internalRedirect(r *request.Request, target string) int {
 	nr := x.newRequest(r.Method, uri, args)
 	nr.Hostname = r.Hostname
 	nr.ErrOut = r.ErrOut
-	if v, ok := x.vlv[r]; ok {
-		x.setVLV(nr, v)
-	}
+	nr.VListValidator = r.VListValidator
 	for k, v := range r.Env {
 		nr.Env["REDIRECT_"+k] = v
 	}
@@ -358,10 +361,7 @@ func (x *exchange) internalRedirect(r *request.Request, target string) int {
 }
 
 func (x *exchange) setVLV(r *request.Request, v string) {
-	if x.vlv == nil {
-		x.vlv = map[*request.Request]string{}
-	}
-	x.vlv[r] = v
+	r.VListValidator = v
 }
 
 // vlistValidator is ap_make_etag for the source of a variant list: the
@@ -372,11 +372,16 @@ func vlistValidator(r *request.Request, mtime, now time.Time) string {
 			return e
 		}
 	}
-	weak := ""
+	// Built in one buffer: one allocation per negotiated request.
+	var buf [24]byte
+	b := buf[:0]
 	if now.Sub(mtime) <= time.Second {
-		weak = "W/"
+		b = append(b, "W/"...)
 	}
-	return weak + "\"" + strconv.FormatUint(uint64(mtime.UnixMicro()), 16) + "\""
+	b = append(b, '"')
+	b = strconv.AppendUint(b, uint64(mtime.UnixMicro()), 16)
+	b = append(b, '"')
+	return string(b)
 }
 
 // structuredETag is ap_set_etag with a variant list validator:

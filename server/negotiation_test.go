@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestNegotiationSeesChanges: with the directory listings, type maps and
@@ -264,6 +265,30 @@ Options +MultiViews
 			for i := 0; i < b.N; i++ {
 				w := &discardWriter{h: http.Header{}}
 				h.ServeHTTP(w, req)
+			}
+		})
+	}
+}
+
+// TestVlistValidator pins the MultiViews list validator (built in one
+// buffer) and its folding into the variant's ETag.
+func TestVlistValidator(t *testing.T) {
+	mtime := time.Unix(1700000000, 123456000)
+	for _, tc := range []struct {
+		name      string
+		now       time.Time
+		etag, vlv string
+		want      string
+	}{
+		{"strong", mtime.Add(2 * time.Second), `"1-2"`, `"60a2418202240"`, `"1-2;60a2418202240`},
+		{"weak", mtime.Add(time.Second), `"1-2"`, `W/"60a2418202240"`, `W/"1-2;60a2418202240`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := vlistValidator(nil, mtime, tc.now); got != tc.vlv {
+				t.Errorf("vlistValidator = %s, want %s", got, tc.vlv)
+			}
+			if got := structuredETag(tc.etag, tc.vlv); got != tc.want {
+				t.Errorf("structuredETag = %s, want %s", got, tc.want)
 			}
 		})
 	}

@@ -100,8 +100,6 @@ type exchange struct {
 	// tracked are the exchange's top-level requests (the first and any
 	// internal redirects), registered for negotiation's sub-requests.
 	tracked []*request.Request
-	// vlv holds variant list validators of negotiated requests.
-	vlv map[*request.Request]string
 	// sentBefore is the connection's byte count when the request began.
 	sentBefore int64
 	// errorStatus is the status an ErrorDocument page is sent with.
@@ -311,6 +309,22 @@ func requestLine(hr *http.Request) string {
 
 // newRequest makes a request record for the exchange's connection.
 func (x *exchange) newRequest(method, uri, args string) *request.Request {
+	r := x.newRecord(method, uri, args)
+	r.Env = map[string]string{}
+	r.Notes = map[string]string{}
+	r.Out = http.Header{}
+	r.ErrOut = http.Header{}
+	r.Log = func(module, level, code, msg string) {
+		x.log(r, module, LevelOf(level), code, msg)
+	}
+	return r
+}
+
+// newRecord is newRequest without the Log function and the maps, for
+// lookupDirent: its sub-request sets its own Log, and most of its maps
+// stay empty (walk.Result.Apply and findContentType make Env and Notes
+// when they have something to put there, nothing on that path writes Out).
+func (x *exchange) newRecord(method, uri, args string) *request.Request {
 	r := &request.Request{
 		Method:     method,
 		URI:        uri,
@@ -321,10 +335,6 @@ func (x *exchange) newRequest(method, uri, args string) *request.Request {
 		LocalAddr:  x.conn.local,
 		Server:     x.srv.Server,
 		PerDir:     x.srv.Defaults,
-		Env:        map[string]string{},
-		Notes:      map[string]string{},
-		Out:        http.Header{},
-		ErrOut:     http.Header{},
 		Status:     http.StatusOK,
 	}
 	if x.first != nil {
@@ -332,9 +342,6 @@ func (x *exchange) newRequest(method, uri, args string) *request.Request {
 		// A sub-request or internal redirect: x.last is the current
 		// top-level request, whose walk (if it ran) synced the caches.
 		r.FSSynced = x.last.FSSynced
-	}
-	r.Log = func(module, level, code, msg string) {
-		x.log(r, module, LevelOf(level), code, msg)
 	}
 	return r
 }
@@ -466,11 +473,16 @@ func (x *exchange) invokeHandler(r *request.Request) int {
 // subRequest makes a sub-request of r for uri ("" args keep none).
 func (x *exchange) subRequest(r *request.Request, method, uri, args string) *request.Request {
 	sr := x.newRequest(method, uri, args)
+	inherit(sr, r)
+	return sr
+}
+
+// inherit gives sub-request sr what it takes from its parent r.
+func inherit(sr, r *request.Request) {
 	sr.Main = r
 	sr.Header = r.Header
 	sr.Hostname = r.Hostname
 	sr.User = r.User
-	return sr
 }
 
 // LookupURI runs a sub-request for uri through every phase but the
@@ -511,8 +523,13 @@ func (x *exchange) lookupDirent(r *request.Request, name string) *request.Reques
 	} else if !strings.HasSuffix(dir, "/") {
 		dir += "/"
 	}
-	sr := x.subRequest(r, "GET", dirURI+name, "")
-	sr.Filename = dir + name
+	// The URI and the file name from one allocation.
+	both := dirURI + name + dir + name
+	sr := x.newRecord("GET", both[:len(dirURI)+len(name)], "")
+	inherit(sr, r)
+	// ErrOut is written by access control (WWW-Authenticate).
+	sr.ErrOut = http.Header{}
+	sr.Filename = both[len(dirURI)+len(name):]
 	sr.PerDir = x.srv.Defaults
 	sr.Log = func(module, level, code, msg string) {
 		if code == "AH00037" && strings.HasSuffix(msg, ": "+sr.Filename) {

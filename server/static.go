@@ -233,7 +233,7 @@ func (x *exchange) serveFile(r *request.Request, f *request.File, fi os.FileInfo
 	lastMod := mtime.UTC().Format(http.TimeFormat)
 	h.Set("Last-Modified", lastMod)
 	etag, hasETag := makeFileETag(r, f, fi, now)
-	if v, ok := x.vlv[r]; ok && hasETag {
+	if v := r.VListValidator; v != "" && hasETag {
 		etag = structuredETag(etag, v)
 	}
 	if hasETag {
