@@ -113,9 +113,9 @@ func (s *Server) baseCore(local net.Addr) *CoreServer {
 	srv := g.cfg.Main
 	if g.vhosts != nil {
 		if a, ok := local.(*net.TCPAddr); ok {
-			srv = g.vhosts.selectServer(a.AddrPort(), "")
+			srv = g.vhosts.baseServer(a.AddrPort())
 		} else if ap, err := netip.ParseAddrPort(local.String()); err == nil {
-			srv = g.vhosts.selectServer(ap, "")
+			srv = g.vhosts.baseServer(ap)
 		}
 	}
 	return directives.DirOf(srv.Config, coreModule, &CoreServer{})

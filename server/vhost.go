@@ -57,6 +57,9 @@ func buildVhostTable(cfg *config.Config) (*vhostTable, error) {
 
 // selectServer returns the server for a request.
 func (t *vhostTable) selectServer(local netip.AddrPort, host string) *config.Server {
+	if host == "" {
+		return t.baseServer(local)
+	}
 	var cands []*config.Server
 	ip, port := local.Addr().Unmap(), int(local.Port())
 	for _, e := range t.specific {
@@ -82,6 +85,25 @@ func (t *vhostTable) selectServer(local netip.AddrPort, host string) *config.Ser
 		}
 	}
 	return cands[0]
+}
+
+// baseServer is the connection's base server: the first virtual host the
+// local address selects (specific addresses before wildcards), else the
+// main server. It is selectServer without a Host, without building the
+// candidate list: the connection layer asks for it on every request.
+func (t *vhostTable) baseServer(local netip.AddrPort) *config.Server {
+	ip, port := local.Addr().Unmap(), int(local.Port())
+	for _, e := range t.specific {
+		if e.ip == ip && (e.port == 0 || e.port == port) {
+			return e.srv
+		}
+	}
+	for _, e := range t.wildcard {
+		if e.port == 0 || e.port == port {
+			return e.srv
+		}
+	}
+	return t.main
 }
 
 func appendUnique(list []*config.Server, s *config.Server) []*config.Server {
