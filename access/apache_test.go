@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -35,6 +36,22 @@ func needApache(t testing.TB) bool {
 		return false
 	}
 	return true
+}
+
+// apacheDirectoryTest writes a configuration with apacheModules loaded
+// and lines inside <Directory dir> to dir/name and runs apache2 -t on it.
+func apacheDirectoryTest(dir, name, lines string) ([]byte, error) {
+	conf := filepath.Join(dir, name)
+	var b strings.Builder
+	fmt.Fprintf(&b, "ServerRoot %s\nErrorLog %s/error.log\nPidFile %s/pid\nServerName localhost\n", dir, dir, dir)
+	for _, m := range apacheModules {
+		fmt.Fprintf(&b, "LoadModule %s_module /usr/lib/apache2/modules/mod_%s.so\n", m, m)
+	}
+	fmt.Fprintf(&b, "<Directory %s>\n%s\n</Directory>\n", dir, lines)
+	if err := os.WriteFile(conf, []byte(b.String()), 0o644); err != nil {
+		return nil, err
+	}
+	return exec.Command(apachetest.Binary, "-t", "-f", conf).CombinedOutput()
 }
 
 var apacheModules = []string{"mpm_event", "authz_core", "authz_host", "access_compat", "authn_core",

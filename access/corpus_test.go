@@ -3,12 +3,10 @@ package access
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"plume/config/testutil/apachetest"
 	"plume/directives"
 )
 
@@ -79,15 +77,7 @@ func TestCorpusAccessLines(t *testing.T) {
 		if !haveApache {
 			continue
 		}
-		conf := filepath.Join(dir, fmt.Sprintf("c%d.conf", i))
-		var b strings.Builder
-		fmt.Fprintf(&b, "ServerRoot %s\nErrorLog %s/error.log\nPidFile %s/pid\nServerName localhost\n", dir, dir, dir)
-		for _, m := range apacheModules {
-			fmt.Fprintf(&b, "LoadModule %s_module /usr/lib/apache2/modules/mod_%s.so\n", m, m)
-		}
-		fmt.Fprintf(&b, "<Directory %s>\n%s\n</Directory>\n", dir, e.lines)
-		os.WriteFile(conf, []byte(b.String()), 0o644)
-		out, aerr := exec.Command(apachetest.Binary, "-t", "-f", conf).CombinedOutput()
+		out, aerr := apacheDirectoryTest(dir, fmt.Sprintf("c%d.conf", i), e.lines)
 		switch {
 		case (perr == nil) != (aerr == nil):
 			t.Errorf("%s: plume error %v, apache2 -t: %s\nlines:\n%s", e.file, perr, out, e.lines)

@@ -2,13 +2,8 @@ package access
 
 import (
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
-
-	"plume/config/testutil/apachetest"
 )
 
 // configErrorCases are directive errors in Apache's words. The test checks
@@ -80,15 +75,7 @@ func TestConfigErrors(t *testing.T) {
 			if !haveApache {
 				return
 			}
-			conf := filepath.Join(dir, fmt.Sprintf("c%d.conf", i))
-			var b strings.Builder
-			fmt.Fprintf(&b, "ServerRoot %s\nErrorLog %s/error.log\nPidFile %s/pid\nServerName localhost\n", dir, dir, dir)
-			for _, m := range apacheModules {
-				fmt.Fprintf(&b, "LoadModule %s_module /usr/lib/apache2/modules/mod_%s.so\n", m, m)
-			}
-			fmt.Fprintf(&b, "<Directory %s>\n%s\n</Directory>\n", dir, tc.conf)
-			os.WriteFile(conf, []byte(b.String()), 0o644)
-			out, _ := exec.Command(apachetest.Binary, "-t", "-f", conf).CombinedOutput()
+			out, _ := apacheDirectoryTest(dir, fmt.Sprintf("c%d.conf", i), tc.conf)
 			if !strings.Contains(string(out), tc.want) {
 				t.Errorf("apache2 -t disagrees with the expected text %q:\n%s", tc.want, out)
 			}
